@@ -1,0 +1,180 @@
+/**
+ * One error family: every error this library throws on purpose is a `BackupError`
+ * with a stable `code`, so callers can branch on `err.code` without parsing messages,
+ * and the underlying failure stays reachable through `cause`.
+ */
+
+export type BackupErrorCode =
+  | "CONFIG"
+  | "IN_PROGRESS"
+  | "NOT_FOUND"
+  | "INVALID_KEY"
+  | "TARGET_EXISTS"
+  | "CHECKSUM_MISMATCH"
+  | "CORRUPT_DATA"
+  | "INVALID_METADATA"
+  | "UNVERIFIED"
+  | "SOURCE"
+  | "ADAPTER"
+  | "ABORTED";
+
+export class BackupError extends Error {
+  readonly code: BackupErrorCode;
+
+  constructor(code: BackupErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /**
+   * True for any `BackupError`, optionally of one code. Also recognises errors from a second
+   * copy of the library (ESM and CJS builds loaded side by side), where `instanceof` fails.
+   */
+  static is(value: unknown, code?: BackupErrorCode): value is BackupError {
+    if (!(value instanceof Error)) return false;
+    const c = (value as { code?: unknown }).code;
+    if (!(value instanceof BackupError) && !CODES.has(c as BackupErrorCode)) return false;
+    return code === undefined || c === code;
+  }
+}
+
+const CODES = new Set<BackupErrorCode>([
+  "CONFIG", "IN_PROGRESS", "NOT_FOUND", "INVALID_KEY", "TARGET_EXISTS", "CHECKSUM_MISMATCH",
+  "CORRUPT_DATA", "INVALID_METADATA", "UNVERIFIED", "SOURCE", "ADAPTER", "ABORTED",
+]);
+
+/** An option or environment value is missing or invalid; `option` names it. */
+export class ConfigError extends BackupError {
+  readonly option: string;
+  constructor(option: string, message: string, options?: { cause?: unknown }) {
+    super("CONFIG", `${option}: ${message}`, options);
+    this.option = option;
+  }
+}
+
+/** A backup was requested while another one of the same backupper was running. */
+export class BackupInProgressError extends BackupError {
+  constructor(message = "a backup is already running") {
+    super("IN_PROGRESS", message);
+  }
+}
+
+/** The backup (or its data object) does not exist. */
+export class NotFoundError extends BackupError {
+  readonly key: string;
+  constructor(key: string, message = `backup not found: ${key}`) {
+    super("NOT_FOUND", message);
+    this.key = key;
+  }
+}
+
+/** A key that does not belong to this backupper (other prefix, other source, or not a backup key). */
+export class InvalidKeyError extends BackupError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super("INVALID_KEY", message);
+    this.key = key;
+  }
+}
+
+/** The restore target exists and `force` was not given. */
+export class TargetExistsError extends BackupError {
+  readonly target: string;
+  constructor(target: string) {
+    super("TARGET_EXISTS", `restore target exists: ${target} (pass force to replace it)`);
+    this.target = target;
+  }
+}
+
+/** A SHA-256 did not match the one recorded in the metadata. */
+export class ChecksumMismatchError extends BackupError {
+  readonly key: string;
+  /** `original`: the decompressed bytes; `stored`: the bytes as stored in the bucket. */
+  readonly which: "original" | "stored";
+  readonly expected: string;
+  readonly actual: string;
+  constructor(key: string, which: "original" | "stored", expected: string, actual: string) {
+    super("CHECKSUM_MISMATCH", `${which} SHA-256 of ${key} is ${actual}, metadata says ${expected}`);
+    this.key = key;
+    this.which = which;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** Stored bytes are unreadable or disagree with the metadata: bad gzip, truncation, wrong size, output too large. */
+export class CorruptDataError extends BackupError {
+  readonly key: string;
+  constructor(key: string, message: string, options?: { cause?: unknown }) {
+    super("CORRUPT_DATA", `${key}: ${message}`, options);
+    this.key = key;
+  }
+}
+
+/** A metadata object is not valid JSON or has a missing or wrong-typed field. */
+export class InvalidMetadataError extends BackupError {
+  readonly key: string;
+  readonly field: string | undefined;
+  constructor(key: string, message: string, field?: string, options?: { cause?: unknown }) {
+    super("INVALID_METADATA", `${key}: ${message}`, options);
+    this.key = key;
+    this.field = field;
+  }
+}
+
+/** The backup has no checksum to verify against; restoring it needs `allowUnverified`. */
+export class UnverifiedBackupError extends BackupError {
+  readonly key: string;
+  constructor(key: string) {
+    super("UNVERIFIED", `${key} has no metadata, so it cannot be verified (pass allowUnverified to restore it anyway)`);
+    this.key = key;
+  }
+}
+
+/** Reading the source failed. */
+export class SourceError extends BackupError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("SOURCE", message, options);
+  }
+}
+
+/**
+ * A storage adapter failed. Adapters wrap their own failures in this class (or a
+ * subclass such as the S3 adapter's `S3Error`) naming the adapter, the operation and the key.
+ */
+export class AdapterError extends BackupError {
+  readonly adapter: string;
+  readonly operation: string;
+  readonly key: string | undefined;
+  constructor(
+    adapter: string,
+    operation: string,
+    message: string,
+    options?: { key?: string; cause?: unknown },
+  ) {
+    super("ADAPTER", `[${adapter}] ${operation}${options?.key === undefined ? "" : ` ${options.key}`}: ${message}`, options);
+    this.adapter = adapter;
+    this.operation = operation;
+    this.key = options?.key;
+  }
+}
+
+/** The operation was cancelled through its `AbortSignal` or by `stop()`. */
+export class AbortedError extends BackupError {
+  constructor(message = "operation aborted", options?: { cause?: unknown }) {
+    super("ABORTED", message, options);
+  }
+}
+
+/** Throws an `AbortedError` carrying the signal's reason when the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw toAbortedError(signal.reason);
+}
+
+export function toAbortedError(reason: unknown): AbortedError {
+  if (reason instanceof AbortedError) return reason;
+  return new AbortedError(reason instanceof Error ? `operation aborted: ${reason.message}` : "operation aborted", {
+    cause: reason,
+  });
+}

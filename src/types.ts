@@ -1,0 +1,170 @@
+/**
+ * The contracts between the backupper core, storage adapters, sources and restore targets.
+ * Only Web-platform types appear here, so the same contract holds on Node, Bun, Deno and Workers.
+ */
+
+export type Body = Uint8Array | ReadableStream<Uint8Array>;
+
+export interface ListEntry {
+  key: string;
+  /** Stored size in bytes. */
+  size: number;
+  lastModified?: Date;
+}
+
+export interface ListOptions {
+  signal?: AbortSignal;
+}
+
+export interface PutOptions {
+  signal?: AbortSignal;
+  contentType?: string;
+  /**
+   * Expected length of a stream body when the caller knows it in advance (a hint: adapters
+   * may use it to size multipart parts; the body decides the stored length).
+   */
+  sizeHint?: number;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+}
+
+export interface DeleteOptions {
+  signal?: AbortSignal;
+}
+
+export interface GetResult {
+  body: ReadableStream<Uint8Array>;
+  /** Stored size in bytes, when the adapter knows it before streaming. */
+  size?: number;
+}
+
+/**
+ * Where backups live. Implementations are plain objects made by a factory
+ * (`memoryAdapter()`, `fsAdapter({ root })`, `s3Adapter({ … })`) or by users.
+ *
+ * Keys are opaque strings (`/`-separated, any Unicode, spaces, `+`, `&`). Every failure an
+ * adapter cannot handle itself is thrown as an `AdapterError` (or subclass) naming the
+ * operation and key, with the original error as `cause`. A missing bucket or directory root,
+ * denied access and bad credentials are errors, never an empty listing or `null`.
+ * An aborted signal rejects with an `AbortedError` and leaves nothing half-written.
+ */
+export interface StorageAdapter {
+  /** Short name used in error messages, e.g. `"s3"`, `"fs"`, `"memory"`. */
+  readonly name: string;
+
+  /**
+   * Yields every object whose key starts with `prefix` (a plain string prefix: `foo` matches
+   * `foo/x` and `foobar`), across all pages, in no guaranteed order. An empty result is a
+   * successful listing of nothing; a storage that cannot be listed throws.
+   */
+  list(prefix: string, opts?: ListOptions): AsyncIterable<ListEntry>;
+
+  /**
+   * Stores `body` under `key`, replacing an existing object. Atomic: readers see either the
+   * previous object (or none) or the complete new one, never a partial object. If the body
+   * stream errors, the signal aborts or the storage fails, it rejects and leaves no new
+   * object behind (multipart uploads are aborted, temp files removed).
+   */
+  put(key: string, body: Body, opts?: PutOptions): Promise<{ etag?: string }>;
+
+  /**
+   * Opens `key` for streaming. Resolves `null` only when the key does not exist; any other
+   * failure (including a missing bucket or denied access) rejects. Errors while streaming
+   * (truncated or reset body) surface as an errored stream.
+   */
+  get(key: string, opts?: GetOptions): Promise<GetResult | null>;
+
+  /** Deletes the keys. Missing keys are not an error; any key that could not be deleted is. */
+  delete(keys: readonly string[], opts?: DeleteOptions): Promise<void>;
+}
+
+/** A consistent, point-in-time view of a source, streamed once. */
+export interface SourceSnapshot {
+  stream: ReadableStream<Uint8Array>;
+  /** Exact size in bytes when known before reading. */
+  size?: number;
+  /** Frees what the snapshot holds (temp files, handles); called once after success, failure or abort. */
+  release?(): Promise<void>;
+}
+
+export interface RestoreBeginOptions {
+  force: boolean;
+  /** Original size in bytes the restore will write, when known. */
+  size?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A staged write: bytes go to a scratch area (a temp file next to the target, a buffer),
+ * and the target changes only in `commit()`, after the backupper has verified size and
+ * SHA-256. Until then the target is byte-identical to before.
+ */
+export interface RestoreStaging {
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** Makes the staged bytes the target, atomically (fsync + rename for files). Rejects, leaving the target as before, if it cannot. */
+  commit(): Promise<void>;
+  /** Discards the staged bytes. Never rejects. */
+  abort(): Promise<void>;
+}
+
+export interface RestoreTarget {
+  /** Human-readable location for messages (a path, `"memory"`). */
+  readonly description: string;
+  /** Starts a staged write. Rejects with `TargetExistsError` when the target exists and `force` is false. */
+  begin(opts: RestoreBeginOptions): Promise<RestoreStaging>;
+}
+
+/** What is backed up, and where a restore goes by default. */
+export interface Source {
+  /** Default backup name (the `NAME` in `NAME-<timestamp>-<id>.db.gz`). */
+  readonly name: string;
+  /** Takes a snapshot to stream. Rejects with a `SourceError` when the source cannot be read. */
+  snapshot(opts: { signal?: AbortSignal }): Promise<SourceSnapshot>;
+  /** The restore target for `to` (a location such as a path), or the source's own location when `to` is undefined. */
+  target?(to?: string): RestoreTarget;
+}
+
+/** The metadata object stored at `<data key>.meta.json` (DESIGN §2). Unknown fields are kept. */
+export interface BackupMeta {
+  /** ISO-8601 time the backup started. */
+  timestamp: string;
+  /** Version of the writer (backupper or bunqueue). */
+  version: string;
+  /** Original (uncompressed) size in bytes. */
+  size: number;
+  /** Stored size in bytes (absent in bunqueue's oldest format). */
+  compressedSize?: number;
+  /** SHA-256 hex of the original bytes. */
+  checksum: string;
+  /** Whether the stored bytes are gzip (absent in bunqueue's oldest format: raw). */
+  compressed?: boolean;
+  format?: string;
+  name?: string;
+  compression?: "gzip" | "none";
+  /** SHA-256 hex of the stored bytes. */
+  storedChecksum?: string;
+  [field: string]: unknown;
+}
+
+/** One backup as listed, or as just written by `backup()`. */
+export interface BackupInfo {
+  key: string;
+  metaKey: string;
+  name: string;
+  /** Time encoded in the key. */
+  timestamp: Date;
+  /** Original size in bytes (undefined for a backup without metadata). */
+  size: number | undefined;
+  /** Stored size in bytes. */
+  compressedSize: number;
+  /** SHA-256 hex of the original bytes (undefined for a backup without metadata). */
+  checksum: string | undefined;
+  compressed: boolean | undefined;
+  /** False for a backup without metadata (bunqueue's oldest): it can only be restored with `allowUnverified`. */
+  verified: boolean;
+  meta: BackupMeta | undefined;
+  /** Present on the result of `backup()`. */
+  durationMs?: number;
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    "adapters/memory": "src/adapters/memory.ts",
+    "adapters/s3": "src/adapters/s3.ts",
+    fs: "src/fs.ts",
+  },
+  format: ["esm", "cjs"],
+  dts: true,
+  clean: true,
+  target: "es2022",
+  platform: "neutral",
+  splitting: true,
+  treeshake: true,
+  external: [/^node:/, /^bun:/],
+});
