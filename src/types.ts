@@ -165,6 +165,8 @@ export interface BackupInfo {
   /** False for a backup without metadata (bunqueue's oldest): it can only be restored with `allowUnverified`. */
   verified: boolean;
   meta: BackupMeta | undefined;
+  /** Why the metadata could not be used (unreadable or invalid); such a backup is not `verified`. */
+  problem?: string;
   /** Present on the result of `backup()`. */
   durationMs?: number;
 }

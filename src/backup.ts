@@ -1,0 +1,150 @@
+/**
+ * One backup: snapshot → SHA-256 of the original → gzip → SHA-256 of the stored bytes →
+ * data object, then the metadata object last as the commit marker. Everything streams,
+ * so memory does not depend on the size of the source.
+ */
+import { asAdapterError, adapterCall } from "./adapter-call.js";
+import { getCodec, type Codec } from "./codec/index.js";
+import { BackupError, SourceError, toAbortedError } from "./errors.js";
+import type { Emitter } from "./events.js";
+import { dataKey, metaKeyOf, randomId } from "./keys.js";
+import { FORMAT, encodeMeta } from "./meta.js";
+import { observe, tap } from "./streams.js";
+import type { BackupInfo, BackupMeta, Source, SourceSnapshot, StorageAdapter } from "./types.js";
+import { VERSION } from "./version.js";
+
+export interface PipelineOptions {
+  adapter: StorageAdapter;
+  prefix: string;
+  name: string;
+  compression: "gzip" | "none";
+  compressionLevel: number;
+  codec: "auto" | "native" | "portable";
+  emitter: Emitter;
+}
+
+/** Progress is reported at most once per this many original bytes, plus once at the end. */
+export const PROGRESS_STEP = 4 * 1024 * 1024;
+
+export function progressReporter(emit: (read: number) => void): (read: number, final?: boolean) => void {
+  let nextAt = PROGRESS_STEP;
+  return (read, final = false) => {
+    if (final || read >= nextAt) {
+      nextAt = read + PROGRESS_STEP;
+      emit(read);
+    }
+  };
+}
+
+async function takeSnapshot(source: Source, signal: AbortSignal): Promise<SourceSnapshot> {
+  try {
+    return await source.snapshot({ signal });
+  } catch (error) {
+    if (signal.aborted) throw toAbortedError(signal.reason);
+    if (BackupError.is(error)) throw error;
+    throw new SourceError(`source snapshot failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}
+
+export async function writeBackup(
+  opts: PipelineOptions,
+  source: Source,
+  signal: AbortSignal,
+  scheduled: boolean,
+): Promise<BackupInfo> {
+  const { adapter, prefix, name, emitter } = opts;
+  const gzip = opts.compression === "gzip";
+  const startedAt = new Date();
+  const key = dataKey(prefix, name, startedAt, randomId(), gzip);
+  const metaKey = metaKeyOf(key);
+  emitter.emit("started", { operation: "backup", key, name, scheduled });
+  if (signal.aborted) throw toAbortedError(signal.reason);
+
+  const codec: Codec = await getCodec(opts.codec);
+  const snapshot = await takeSnapshot(source, signal);
+  let size = 0;
+  let storedSize = 0;
+  let sourceFailure: unknown;
+  const original = codec.sha256();
+  const stored = codec.sha256();
+  const progress = progressReporter((bytesRead) =>
+    emitter.emit("progress", { operation: "backup", key, bytesRead, bytesStored: storedSize, totalBytes: snapshot.size }),
+  );
+  let written = false;
+  try {
+    let body = tap(
+      snapshot.stream,
+      (chunk) => {
+        if (!(chunk instanceof Uint8Array)) {
+          sourceFailure = new TypeError(`source yielded ${Object.prototype.toString.call(chunk)}, not a Uint8Array`);
+          throw sourceFailure;
+        }
+        original.update(chunk);
+        size += chunk.byteLength;
+        progress(size);
+      },
+      (error) => (sourceFailure = error),
+    );
+    if (gzip) body = body.pipeThrough(codec.gzip({ level: opts.compressionLevel }));
+    body = body.pipeThrough(
+      observe((chunk) => {
+        stored.update(chunk);
+        storedSize += chunk.byteLength;
+      }),
+    );
+    written = true;
+    try {
+      await adapter.put(key, body, {
+        signal,
+        contentType: gzip ? "application/gzip" : "application/octet-stream",
+        // gzip never grows data by more than ~0.1% plus headers; an upper bound is what part sizing needs.
+        ...(snapshot.size === undefined ? {} : { sizeHint: Math.ceil(snapshot.size * 1.001) + 1024 }),
+      });
+    } catch (error) {
+      if (sourceFailure !== undefined && !signal.aborted) {
+        throw BackupError.is(sourceFailure)
+          ? sourceFailure
+          : new SourceError(`reading the source failed: ${(sourceFailure as Error)?.message ?? String(sourceFailure)}`, { cause: sourceFailure });
+      }
+      throw asAdapterError(adapter, "put", key, error, signal);
+    }
+    if (snapshot.size !== undefined && size !== snapshot.size) {
+      throw new SourceError(`source changed while it was read: expected ${snapshot.size} bytes, read ${size}`);
+    }
+    progress(size, true);
+    const meta: BackupMeta = {
+      timestamp: startedAt.toISOString(),
+      version: VERSION,
+      size,
+      compressedSize: storedSize,
+      checksum: original.digest(),
+      compressed: gzip,
+      format: FORMAT,
+      name,
+      compression: opts.compression,
+      storedChecksum: stored.digest(),
+    };
+    await adapterCall(adapter, "put", metaKey, signal, () =>
+      adapter.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" }),
+    );
+    return {
+      key,
+      metaKey,
+      name,
+      timestamp: startedAt,
+      size,
+      compressedSize: storedSize,
+      checksum: meta.checksum,
+      compressed: gzip,
+      verified: true,
+      meta,
+      durationMs: Date.now() - startedAt.getTime(),
+    };
+  } catch (error) {
+    // Nothing restorable-looking may remain. Not under `signal`: cleanup must run after an abort too.
+    if (written) await adapter.delete([metaKey, key]).catch(() => undefined);
+    throw error;
+  } finally {
+    await snapshot.release?.().catch(() => undefined);
+  }
+}

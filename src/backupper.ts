@@ -1,0 +1,292 @@
+/**
+ * `createBackupper`: the public object that ties a source, an adapter and a retention
+ * policy together, serialises backups, runs the scheduler and keeps the status.
+ */
+import { writeBackup, type PipelineOptions } from "./backup.js";
+import { describe, mapLimit, readMeta, scan, type Scope } from "./catalog.js";
+import { adapterCall } from "./adapter-call.js";
+import {
+  BackupError,
+  BackupInProgressError,
+  ConfigError,
+  InvalidKeyError,
+  NotFoundError,
+  UnverifiedBackupError,
+  toAbortedError,
+} from "./errors.js";
+import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
+import { META_SUFFIX, metaKeyOf, parseDataKey } from "./keys.js";
+import { resolveOptions, type BackupperOptions } from "./options.js";
+import { readBackup } from "./restore.js";
+import { planRetention } from "./retention/policy.js";
+import { createScheduler, type Scheduler } from "./scheduler.js";
+import { anySignal } from "./streams.js";
+import type { BackupInfo, BackupMeta, RestoreTarget } from "./types.js";
+
+export interface RestoreOptions {
+  /** Replace an existing target. Without it an existing target is a `TargetExistsError`. */
+  force?: boolean;
+  /** Where to restore: a location the source understands (a path for files), or any RestoreTarget. Default: the source itself. */
+  to?: string | RestoreTarget;
+  /** Restore a backup that has no metadata (bunqueue's oldest format), which cannot be verified. */
+  allowUnverified?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  key: string;
+  target: string;
+  size: number;
+  compressedSize: number;
+  /** SHA-256 hex of the restored bytes. */
+  checksum: string;
+  /** False only for a metadata-less backup restored with `allowUnverified`. */
+  verified: boolean;
+  durationMs: number;
+}
+
+export interface VerifyResult {
+  key: string;
+  size: number;
+  compressedSize: number;
+  checksum: string;
+  durationMs: number;
+}
+
+export interface BackupStatus {
+  name: string;
+  prefix: string;
+  /** The scheduler is started. */
+  enabled: boolean;
+  running: boolean;
+  interval: number;
+  nextRun: Date | undefined;
+  lastSuccess: { time: Date; key: string; size: number; compressedSize: number; durationMs: number } | undefined;
+  lastFailure: { time: Date; code: string; message: string } | undefined;
+  /** Complete backups as of the last backup, list or prune; undefined before any. */
+  backups: number | undefined;
+}
+
+export interface Backupper {
+  readonly name: string;
+  readonly prefix: string;
+  /** Takes a backup now, then applies retention. Rejects with `BackupInProgressError` if one is running. */
+  backup(opts?: { signal?: AbortSignal }): Promise<BackupInfo>;
+  /** Complete backups of this source, newest first. */
+  list(opts?: { signal?: AbortSignal }): Promise<BackupInfo[]>;
+  /** Downloads, verifies and only then atomically replaces the target. */
+  restore(key: string, opts?: RestoreOptions): Promise<RestoreResult>;
+  /** Downloads and verifies a backup without writing anything. */
+  verify(key: string, opts?: { signal?: AbortSignal }): Promise<VerifyResult>;
+  /** Applies retention and removes stale incomplete objects; `dryRun` only reports. */
+  prune(opts?: { dryRun?: boolean; signal?: AbortSignal }): Promise<PruneReport>;
+  status(): BackupStatus;
+  /** Starts the scheduler: first backup after `initialDelay`, then every `interval`. */
+  start(opts?: { keepAlive?: boolean }): void;
+  /** Stops the scheduler and waits for a running backup, or aborts it with `abort: true`. */
+  stop(opts?: { abort?: boolean }): Promise<void>;
+  on<E extends keyof BackupEvents>(event: E, listener: Listener<BackupEvents[E]>): () => void;
+}
+
+const META_READS_IN_FLIGHT = 8;
+
+function errorOf(error: unknown): BackupError {
+  if (BackupError.is(error)) return error;
+  return new BackupError("SOURCE", (error as Error)?.message ?? String(error), { cause: error });
+}
+
+export function createBackupper(options: BackupperOptions): Backupper {
+  const o = resolveOptions(options);
+  const emitter = createEmitter(o.on);
+  const scope: Scope = { adapter: o.adapter, prefix: o.prefix, name: o.name };
+  const pipeline: PipelineOptions = { ...scope, compression: o.compression, compressionLevel: o.compressionLevel, codec: o.codec, emitter };
+
+  let running: { promise: Promise<BackupInfo>; controller: AbortController } | undefined;
+  let lastSuccess: BackupStatus["lastSuccess"];
+  let lastFailure: BackupStatus["lastFailure"];
+  let count: number | undefined;
+
+  function checkKey(key: string): void {
+    if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
+    if (key.endsWith(META_SUFFIX)) {
+      throw new InvalidKeyError(key, `${key} is a metadata key; pass the backup's data key ${key.slice(0, -META_SUFFIX.length)}`);
+    }
+    if (!parseDataKey(o.prefix, o.name, key)) {
+      throw new InvalidKeyError(key, `${key} is not a backup of "${o.name}" under prefix "${o.prefix}"`);
+    }
+  }
+
+  async function list(signal?: AbortSignal): Promise<BackupInfo[]> {
+    const { backups } = await scan(scope, signal);
+    const infos = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describe(scope, entry, signal));
+    count = infos.length;
+    return infos;
+  }
+
+  async function prune(dryRun: boolean, protect: ReadonlySet<string>, signal?: AbortSignal): Promise<PruneReport> {
+    const { incomplete } = await scan(scope, signal);
+    const backups = await list(signal);
+    const decisions = planRetention(backups, o.retention, protect);
+    const deleted = decisions.filter((d) => !d.keep);
+    const staleBefore = Date.now() - o.incompleteGrace;
+    const stale = incomplete.filter((e) => e.age.getTime() < staleBefore).map((e) => e.key);
+    if (!dryRun) {
+      const doomed = deleted.map((d) => d.key);
+      // Metadata first: a backup interrupted here is merely incomplete, never a marker without data.
+      await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete(doomed.map(metaKeyOf), { signal }));
+      await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete([...doomed, ...stale], { signal }));
+      count = backups.length - doomed.length;
+    }
+    const report: PruneReport = {
+      dryRun,
+      deleted: deleted.map((d) => ({ key: d.key, reason: d.reasons.join(", ") })),
+      kept: decisions.filter((d) => d.keep).map((d) => ({ key: d.key, reasons: d.reasons })),
+      incomplete: stale,
+    };
+    if (!dryRun) emitter.emit("pruned", report);
+    return report;
+  }
+
+  function backup(signal: AbortSignal | undefined, scheduled: boolean): Promise<BackupInfo> {
+    if (running) return Promise.reject(new BackupInProgressError());
+    const controller = new AbortController();
+    const combined = anySignal([signal, controller.signal]);
+    const promise = (async () => {
+      let key: string | undefined;
+      const off = emitter.on("started", (e) => (key = e.key));
+      try {
+        const info = await writeBackup(pipeline, o.source, combined, scheduled);
+        lastSuccess = { time: new Date(), key: info.key, size: info.size!, compressedSize: info.compressedSize, durationMs: info.durationMs! };
+        emitter.emit("succeeded", info);
+        try {
+          await prune(false, new Set([info.key]), combined);
+        } catch (error) {
+          emitter.emit("failed", { operation: "prune", key: undefined, error: errorOf(error), scheduled });
+        }
+        return info;
+      } catch (error) {
+        const e = combined.aborted ? toAbortedError(combined.reason) : errorOf(error);
+        lastFailure = { time: new Date(), code: e.code, message: e.message };
+        emitter.emit("failed", { operation: "backup", key, error: e, scheduled });
+        throw e;
+      } finally {
+        off();
+        running = undefined;
+      }
+    })();
+    running = { promise, controller };
+    return promise;
+  }
+
+  let scheduler: Scheduler | undefined;
+
+  function scheduledRun(): Promise<unknown> {
+    if (running) {
+      emitter.emit("skipped", { reason: "in-progress" });
+      return Promise.resolve();
+    }
+    return backup(undefined, true);
+  }
+
+  function target(to: RestoreOptions["to"]): RestoreTarget {
+    if (to !== undefined && typeof to !== "string") {
+      if (typeof to?.begin !== "function") throw new ConfigError("to", "must be a location string or a RestoreTarget");
+      return to;
+    }
+    if (typeof o.source.target !== "function") {
+      throw new ConfigError("to", `source "${o.name}" has no restore location of its own; pass { to: RestoreTarget }`);
+    }
+    return o.source.target(to);
+  }
+
+  async function metaFor(key: string, allowUnverified: boolean, signal: AbortSignal): Promise<BackupMeta | undefined> {
+    const meta = await readMeta(o.adapter, metaKeyOf(key), signal);
+    if (meta) return meta;
+    const got = await adapterCall(o.adapter, "get", key, signal, () => o.adapter.get(key, { signal }));
+    if (!got) throw new NotFoundError(key);
+    await got.body.cancel().catch(() => undefined);
+    if (!allowUnverified) throw new UnverifiedBackupError(key);
+    return undefined;
+  }
+
+  const self: Backupper = {
+    name: o.name,
+    prefix: o.prefix,
+    backup: (opts = {}) => backup(opts.signal, false),
+    list: (opts = {}) => list(opts.signal),
+
+    async restore(key, opts = {}) {
+      const started = Date.now();
+      checkKey(key);
+      const signal = opts.signal ?? new AbortController().signal;
+      const to = target(opts.to);
+      const meta = await metaFor(key, opts.allowUnverified === true, signal);
+      const staging = await to.begin({ force: opts.force === true, signal, ...(meta ? { size: meta.size } : {}) });
+      try {
+        const result = await readBackup(
+          { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", emitter, signal },
+          (chunk) => staging.write(chunk),
+        );
+        if (signal.aborted) throw toAbortedError(signal.reason);
+        await staging.commit();
+        return {
+          key,
+          target: to.description,
+          size: result.size,
+          compressedSize: result.compressedSize,
+          checksum: result.checksum,
+          verified: meta !== undefined,
+          durationMs: Date.now() - started,
+        };
+      } catch (error) {
+        await staging.abort();
+        throw errorOf(error);
+      }
+    },
+
+    async verify(key, opts = {}) {
+      const started = Date.now();
+      checkKey(key);
+      const signal = opts.signal ?? new AbortController().signal;
+      const meta = await metaFor(key, false, signal);
+      const result = await readBackup(
+        { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", emitter, signal },
+        () => undefined,
+      );
+      return { key, size: result.size, compressedSize: result.compressedSize, checksum: result.checksum, durationMs: Date.now() - started };
+    },
+
+    prune: (opts = {}) => prune(opts.dryRun === true, new Set(), opts.signal),
+
+    status() {
+      return {
+        name: o.name,
+        prefix: o.prefix,
+        enabled: scheduler?.enabled ?? false,
+        running: running !== undefined,
+        interval: o.interval,
+        nextRun: scheduler?.nextRun,
+        lastSuccess,
+        lastFailure,
+        backups: count,
+      };
+    },
+
+    start(opts = {}) {
+      if (scheduler?.enabled) return;
+      scheduler = createScheduler({ initialDelay: o.initialDelay, interval: o.interval, keepAlive: opts.keepAlive === true, run: scheduledRun });
+      scheduler.start();
+    },
+
+    async stop(opts = {}) {
+      const current = running;
+      if (opts.abort) current?.controller.abort(new Error("backupper stopped"));
+      await scheduler?.stop();
+      await current?.promise.catch(() => undefined);
+    },
+
+    on: (event, listener) => emitter.on(event, listener),
+  };
+
+  return self;
+}

@@ -1,0 +1,137 @@
+/**
+ * Turns a bucket listing into backups. A backup is complete only when its metadata object
+ * (the commit marker) exists; data without metadata is an interrupted backup, except for
+ * bunqueue's keys, whose oldest format never had metadata.
+ */
+import { adapterCall, asAdapterError } from "./adapter-call.js";
+import { InvalidMetadataError } from "./errors.js";
+import { META_SUFFIX, isLegacyId, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
+import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./meta.js";
+import { compareNewestFirst } from "./retention/policy.js";
+import { readAll } from "./streams.js";
+import type { BackupInfo, BackupMeta, ListEntry, StorageAdapter } from "./types.js";
+
+export interface CatalogEntry {
+  key: string;
+  metaKey: string;
+  timestamp: Date;
+  storedSize: number;
+  hasMeta: boolean;
+}
+
+export interface IncompleteEntry {
+  key: string;
+  /** Newest of the key's timestamp and the object's modification time. */
+  age: Date;
+}
+
+export interface Catalog {
+  /** Complete backups (and metadata-less bunqueue ones), newest first. */
+  backups: CatalogEntry[];
+  /** Data without metadata and metadata without data. */
+  incomplete: IncompleteEntry[];
+}
+
+export interface Scope {
+  adapter: StorageAdapter;
+  prefix: string;
+  name: string;
+}
+
+export async function scan(scope: Scope, signal?: AbortSignal): Promise<Catalog> {
+  const { adapter, prefix, name } = scope;
+  const data = new Map<string, ListEntry>();
+  const metas = new Map<string, ListEntry>();
+  const listPrefix = namePrefix(prefix, name);
+  try {
+    for await (const entry of adapter.list(listPrefix, { signal })) {
+      if (entry.key.endsWith(META_SUFFIX)) {
+        const dataKey = entry.key.slice(0, -META_SUFFIX.length);
+        if (parseDataKey(prefix, name, dataKey)) metas.set(dataKey, entry);
+      } else if (parseDataKey(prefix, name, entry.key)) {
+        data.set(entry.key, entry);
+      }
+    }
+  } catch (error) {
+    throw asAdapterError(adapter, "list", listPrefix, error, signal);
+  }
+
+  const backups: CatalogEntry[] = [];
+  const incomplete: IncompleteEntry[] = [];
+  const ageOf = (key: string, entry: ListEntry, timestamp: Date) =>
+    ({ key, age: new Date(Math.max(timestamp.getTime(), entry.lastModified?.getTime() ?? 0)) });
+  for (const [key, entry] of data) {
+    const parsed = parseDataKey(prefix, name, key)!;
+    const hasMeta = metas.has(key);
+    if (hasMeta || (isLegacyId(parsed.id) && !parsed.gzSuffix)) {
+      backups.push({ key, metaKey: metaKeyOf(key), timestamp: parsed.timestamp, storedSize: entry.size, hasMeta });
+    } else {
+      incomplete.push(ageOf(key, entry, parsed.timestamp));
+    }
+  }
+  for (const [key, entry] of metas) {
+    if (!data.has(key)) incomplete.push(ageOf(metaKeyOf(key), entry, parseDataKey(prefix, name, key)!.timestamp));
+  }
+  backups.sort(compareNewestFirst);
+  return { backups, incomplete };
+}
+
+/** Reads and validates one metadata object; undefined when it does not exist. */
+export async function readMeta(adapter: StorageAdapter, metaKey: string, signal?: AbortSignal): Promise<BackupMeta | undefined> {
+  const got = await adapterCall(adapter, "get", metaKey, signal, () => adapter.get(metaKey, { signal }));
+  if (!got) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readAll(got.body, MAX_META_BYTES);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new InvalidMetadataError(metaKey, `metadata is larger than ${MAX_META_BYTES} bytes`, undefined, { cause: error });
+    }
+    throw asAdapterError(adapter, "get", metaKey, error, signal);
+  }
+  return parseMeta(metaKey, bytes);
+}
+
+/** A listed backup as `BackupInfo`, reading its metadata when it has some. */
+export async function describe(scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo> {
+  const base = {
+    key: entry.key,
+    metaKey: entry.metaKey,
+    name: scope.name,
+    timestamp: entry.timestamp,
+    compressedSize: entry.storedSize,
+  };
+  const unverified = { ...base, size: undefined, checksum: undefined, compressed: undefined, verified: false, meta: undefined };
+  if (!entry.hasMeta) return unverified;
+  let meta: BackupMeta | undefined;
+  try {
+    meta = await readMeta(scope.adapter, entry.metaKey, signal);
+  } catch (error) {
+    if (error instanceof InvalidMetadataError) return { ...unverified, problem: error.message };
+    throw error;
+  }
+  // Deleted between listing and reading: report it as it now is rather than fail the listing.
+  if (!meta) return { ...unverified, problem: "metadata disappeared while listing" };
+  return {
+    ...base,
+    size: meta.size,
+    checksum: meta.checksum,
+    compressed: metaSaysGzip(meta),
+    verified: true,
+    meta,
+  };
+}
+
+/** Maps with at most `limit` calls in flight, preserving order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * A minimal typed emitter. Listener errors are swallowed on purpose: a broken log or
+ * metrics hook must never fail or stall a backup.
+ */
+import type { BackupError } from "./errors.js";
+import type { BackupInfo } from "./types.js";
+
+export interface ProgressEvent {
+  operation: "backup" | "restore" | "verify";
+  key: string;
+  /** Original bytes read from the source (backup) or produced by decompression (restore). */
+  bytesRead: number;
+  /** Stored bytes written to (backup) or read from (restore) the adapter. */
+  bytesStored: number;
+  /** Original size when known in advance. */
+  totalBytes: number | undefined;
+}
+
+export interface PruneReport {
+  dryRun: boolean;
+  /** Backups (data keys) removed, or that would be, with the reason. */
+  deleted: Array<{ key: string; reason: string }>;
+  /** Backups kept, with the rules that kept them. */
+  kept: Array<{ key: string; reasons: string[] }>;
+  /** Incomplete objects (data without metadata, metadata without data) removed after the grace period. */
+  incomplete: string[];
+}
+
+export interface BackupEvents {
+  started: { operation: "backup"; key: string; name: string; scheduled: boolean };
+  progress: ProgressEvent;
+  succeeded: BackupInfo;
+  failed: { operation: "backup" | "prune"; key: string | undefined; error: BackupError; scheduled: boolean };
+  pruned: PruneReport;
+  /** A scheduled run found a backup already running and did nothing. */
+  skipped: { reason: "in-progress" };
+}
+
+export type Listener<T> = (event: T) => void;
+export type BackupHooks = { [E in keyof BackupEvents]?: Listener<BackupEvents[E]> };
+
+export interface Emitter {
+  on<E extends keyof BackupEvents>(event: E, listener: Listener<BackupEvents[E]>): () => void;
+  emit<E extends keyof BackupEvents>(event: E, payload: BackupEvents[E]): void;
+}
+
+export function createEmitter(hooks: BackupHooks = {}): Emitter {
+  type AnyListener = Listener<BackupEvents[keyof BackupEvents]>;
+  const listeners = new Map<keyof BackupEvents, Set<AnyListener>>();
+  const on: Emitter["on"] = (event, listener) => {
+    let set = listeners.get(event);
+    if (!set) listeners.set(event, (set = new Set()));
+    set.add(listener as AnyListener);
+    return () => void set.delete(listener as AnyListener);
+  };
+  for (const [event, listener] of Object.entries(hooks)) {
+    if (typeof listener === "function") on(event as keyof BackupEvents, listener as AnyListener);
+  }
+  return {
+    on,
+    emit(event, payload) {
+      for (const listener of listeners.get(event) ?? []) {
+        try {
+          listener(payload);
+        } catch {
+          // See the module comment: hooks cannot break the operation.
+        }
+      }
+    },
+  };
+}

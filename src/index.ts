@@ -1,0 +1,18 @@
+/**
+ * backupper: verified, streaming backups to any S3-compatible storage.
+ * The core is runtime-neutral (Web Streams, Web Crypto, fflate); filesystem and SQLite code
+ * live on their own subpath exports (`backupper/fs`, `backupper/sqlite`), adapters on
+ * `backupper/s3` and `backupper/memory`.
+ */
+export { createBackupper } from "./backupper.js";
+export type { Backupper, BackupStatus, RestoreOptions, RestoreResult, VerifyResult } from "./backupper.js";
+export type { BackupperOptions } from "./options.js";
+export { bytesSource, streamSource, bytesTarget } from "./sources/memory.js";
+export type { BytesTarget, SourceOptions } from "./sources/memory.js";
+export { keepLast, planRetention } from "./retention/policy.js";
+export type { RetentionPolicy, RetentionCandidate, RetentionDecision } from "./retention/policy.js";
+export type { BackupEvents, BackupHooks, ProgressEvent, PruneReport } from "./events.js";
+export { parseMeta } from "./meta.js";
+export { VERSION } from "./version.js";
+export * from "./errors.js";
+export type * from "./types.js";

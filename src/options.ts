@@ -1,0 +1,112 @@
+/** Validation of `createBackupper` options, done once at creation so mistakes surface before the first scheduled run. */
+import { ConfigError } from "./errors.js";
+import type { BackupHooks } from "./events.js";
+import { checkName } from "./keys.js";
+import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
+import type { Source, StorageAdapter } from "./types.js";
+
+export interface BackupperOptions {
+  /** Where backups live. */
+  adapter: StorageAdapter;
+  /** What is backed up, and where `restore()` writes by default. */
+  source: Source;
+  /** Backups to keep: a number (keep the newest N) or a calendar policy. Default 7. */
+  retention?: number | RetentionPolicy;
+  /** Backup name, the NAME in `NAME-<timestamp>-<id>.db.gz`. Default: the source's name. */
+  name?: string;
+  /** Key prefix. Default `"backups/"`. */
+  prefix?: string;
+  /** Default `"gzip"`. */
+  compression?: "gzip" | "none";
+  /** gzip level 1-9 (0 stores). Default 6, as `gzip` itself. */
+  compressionLevel?: number;
+  /** Scheduler interval in ms. Default 21 600 000 (6 h). */
+  interval?: number;
+  /** Delay before the first scheduled backup, in ms. Default 60 000. */
+  initialDelay?: number;
+  /** Incomplete objects younger than this (ms) are left alone by prune: they may be a backup still being written. Default 3 600 000. */
+  incompleteGrace?: number;
+  /** Output cap for restoring a backup whose metadata gives no size. Default: no cap. */
+  maxRestoreBytes?: number;
+  /** `"native"` (node:zlib/node:crypto), `"portable"` (fflate + pure-JS SHA-256) or `"auto"` (native where present). Default `"auto"`. */
+  codec?: "auto" | "native" | "portable";
+  /** Event listeners, the same as calling `on()` for each. */
+  on?: BackupHooks;
+}
+
+export interface ResolvedOptions {
+  adapter: StorageAdapter;
+  source: Source;
+  retention: RetentionPolicy;
+  name: string;
+  prefix: string;
+  compression: "gzip" | "none";
+  compressionLevel: number;
+  interval: number;
+  initialDelay: number;
+  incompleteGrace: number;
+  maxRestoreBytes: number;
+  codec: "auto" | "native" | "portable";
+  on: BackupHooks;
+}
+
+function duration(option: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > 2_147_483_647) {
+    throw new ConfigError(option, `must be a whole number of milliseconds from ${min} to 2147483647, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new ConfigError(option, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+function hasMethods(value: unknown, methods: string[]): boolean {
+  return typeof value === "object" && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+}
+
+export function resolveOptions(options: BackupperOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) throw new ConfigError("options", "must be an object");
+  const { adapter, source } = options;
+  if (!hasMethods(adapter, ["list", "put", "get", "delete"])) {
+    throw new ConfigError("adapter", "must be a StorageAdapter (an object with list, put, get and delete)");
+  }
+  if (!hasMethods(source, ["snapshot"])) {
+    throw new ConfigError("source", "must be a Source (e.g. fileSource(path), sqliteSource({ path }), bytesSource(bytes))");
+  }
+  const prefix = options.prefix ?? "backups/";
+  if (typeof prefix !== "string" || prefix.startsWith("/") || prefix.includes("\0") || prefix.split("/").some((s) => s === "..")) {
+    throw new ConfigError("prefix", `must be a relative key prefix such as "backups/", got ${JSON.stringify(prefix)}`);
+  }
+  const level = options.compressionLevel ?? 6;
+  if (typeof level !== "number" || !Number.isInteger(level) || level < 0 || level > 9) {
+    throw new ConfigError("compressionLevel", `must be a whole number from 0 to 9, got ${JSON.stringify(level)}`);
+  }
+  const maxRestoreBytes = options.maxRestoreBytes ?? Number.POSITIVE_INFINITY;
+  if (typeof maxRestoreBytes !== "number" || !(maxRestoreBytes >= 0)) {
+    throw new ConfigError("maxRestoreBytes", `must be a number of bytes >= 0, got ${JSON.stringify(maxRestoreBytes)}`);
+  }
+  if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
+    throw new ConfigError("on", "must be an object of event listeners");
+  }
+  return {
+    adapter,
+    source,
+    retention: normalizeRetention(options.retention ?? 7),
+    name: checkName(options.name ?? source.name, options.name === undefined ? "source.name" : "name"),
+    prefix,
+    compression: oneOf("compression", options.compression, ["gzip", "none"], "gzip"),
+    compressionLevel: level,
+    interval: duration("interval", options.interval, 21_600_000, 1),
+    initialDelay: duration("initialDelay", options.initialDelay, 60_000, 0),
+    incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
+    maxRestoreBytes,
+    codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),
+    on: options.on ?? {},
+  };
+}

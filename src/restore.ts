@@ -1,0 +1,133 @@
+/**
+ * Reads one backup back: download → SHA-256 of the stored bytes → gunzip → SHA-256 of the
+ * original → sink, streaming. Every check that metadata allows is made, and output is capped
+ * at the size the metadata states, so a decompression bomb stops at that size + 1 byte.
+ * The caller only commits its sink after this resolves.
+ */
+import { asAdapterError, adapterCall } from "./adapter-call.js";
+import { getCodec, isGzip } from "./codec/index.js";
+import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, SourceError, toAbortedError } from "./errors.js";
+import type { Emitter } from "./events.js";
+import { metaSaysGzip } from "./meta.js";
+import { progressReporter } from "./backup.js";
+import { peek, tap } from "./streams.js";
+import type { BackupMeta, StorageAdapter } from "./types.js";
+
+export interface ReadOptions {
+  adapter: StorageAdapter;
+  key: string;
+  meta: BackupMeta | undefined;
+  codec: "auto" | "native" | "portable";
+  /** Output cap when the metadata gives no size. */
+  maxBytes: number;
+  operation: "restore" | "verify";
+  emitter: Emitter;
+  signal: AbortSignal;
+}
+
+export interface ReadResult {
+  size: number;
+  compressedSize: number;
+  checksum: string;
+  storedChecksum: string;
+  compressed: boolean;
+}
+
+export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) => void | Promise<void>): Promise<ReadResult> {
+  const { adapter, key, meta, signal, emitter } = opts;
+  const got = await adapterCall(adapter, "get", key, signal, () => adapter.get(key, { signal }));
+  if (!got) throw new NotFoundError(key);
+  const expectStored = meta?.compressedSize;
+  if (expectStored !== undefined && got.size !== undefined && got.size !== expectStored) {
+    await got.body.cancel().catch(() => undefined);
+    throw new CorruptDataError(key, `stored object has ${got.size} bytes, metadata says ${expectStored}`);
+  }
+
+  const codec = await getCodec(opts.codec);
+  const storedHash = codec.sha256();
+  const originalHash = codec.sha256();
+  let storedSize = 0;
+  let size = 0;
+  let downloadFailure: unknown;
+  let sinkFailure: unknown;
+  const cap = meta?.size ?? opts.maxBytes;
+  const progress = progressReporter((bytesRead) =>
+    emitter.emit("progress", { operation: opts.operation, key, bytesRead, bytesStored: storedSize, totalBytes: meta?.size }),
+  );
+
+  let stream = tap(
+    got.body,
+    (chunk) => {
+      storedSize += chunk.byteLength;
+      if (expectStored !== undefined && storedSize > expectStored) {
+        throw new CorruptDataError(key, `stored object is longer than the ${expectStored} bytes the metadata states`);
+      }
+      storedHash.update(chunk);
+    },
+    (error) => (downloadFailure = error),
+  );
+  let gzip = meta ? metaSaysGzip(meta) : undefined;
+  try {
+    if (gzip === undefined) {
+      const peeked = await peek(stream, 2);
+      gzip = isGzip(peeked.head);
+      stream = peeked.stream;
+    }
+    if (gzip) stream = stream.pipeThrough(codec.gunzip());
+    await tap(stream, (chunk) => {
+      size += chunk.byteLength;
+      if (size > cap) {
+        throw new CorruptDataError(
+          key,
+          meta
+            ? `decompressed data exceeds the ${cap} bytes the metadata states (refusing a possible decompression bomb)`
+            : `decompressed data exceeds the ${cap}-byte cap (maxRestoreBytes)`,
+        );
+      }
+      originalHash.update(chunk);
+      progress(size);
+    }).pipeTo(
+      new WritableStream({
+        async write(chunk) {
+          try {
+            await write(chunk);
+          } catch (error) {
+            sinkFailure = error;
+            throw error;
+          }
+        },
+      }),
+      { signal },
+    );
+  } catch (error) {
+    if (signal.aborted) throw toAbortedError(signal.reason);
+    if (downloadFailure !== undefined) throw asAdapterError(adapter, "get", key, downloadFailure);
+    if (sinkFailure !== undefined) {
+      throw BackupError.is(sinkFailure)
+        ? sinkFailure
+        : new SourceError(`writing the restore target failed: ${(sinkFailure as Error)?.message ?? String(sinkFailure)}`, { cause: sinkFailure });
+    }
+    if (BackupError.is(error)) throw error;
+    throw new CorruptDataError(key, `stored data does not decompress: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+  progress(size, true);
+
+  const result: ReadResult = {
+    size,
+    compressedSize: storedSize,
+    checksum: originalHash.digest(),
+    storedChecksum: storedHash.digest(),
+    compressed: gzip,
+  };
+  if (meta) {
+    if (expectStored !== undefined && storedSize !== expectStored) {
+      throw new CorruptDataError(key, `stored object has ${storedSize} bytes, metadata says ${expectStored} (truncated?)`);
+    }
+    if (meta.storedChecksum !== undefined && result.storedChecksum !== meta.storedChecksum) {
+      throw new ChecksumMismatchError(key, "stored", meta.storedChecksum, result.storedChecksum);
+    }
+    if (size !== meta.size) throw new CorruptDataError(key, `restored ${size} bytes, metadata says ${meta.size}`);
+    if (result.checksum !== meta.checksum) throw new ChecksumMismatchError(key, "original", meta.checksum, result.checksum);
+  }
+  return result;
+}

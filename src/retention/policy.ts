@@ -1,0 +1,135 @@
+/**
+ * Which backups to keep: a count (the seed's `S3_BACKUP_RETENTION`), or restic-style
+ * calendar rules. Planning is a pure function of the listing so it can be dry-run,
+ * property-tested and explained: every decision carries its reasons.
+ */
+import { ConfigError } from "../errors.js";
+
+export interface RetentionPolicy {
+  /** Keep the newest N backups. */
+  last?: number;
+  /** Keep the newest backup of each of the last N hours (UTC) that have backups. */
+  hourly?: number;
+  /** … of each of the last N days (UTC). */
+  daily?: number;
+  /** … of each of the last N ISO weeks (UTC). */
+  weekly?: number;
+  /** … of each of the last N months (UTC). */
+  monthly?: number;
+  /** … of each of the last N years (UTC). */
+  yearly?: number;
+  /** Keep every backup taken within this many milliseconds before the newest one. */
+  within?: number;
+}
+
+type CalendarRule = "hourly" | "daily" | "weekly" | "monthly" | "yearly";
+const RULES = ["last", "hourly", "daily", "weekly", "monthly", "yearly", "within"] as const;
+
+export function keepLast(n: number): RetentionPolicy {
+  return normalizeRetention(n);
+}
+
+/** Validates a `retention` option: a whole number >= 1 (keep last N) or a policy object. */
+export function normalizeRetention(value: unknown, option = "retention"): RetentionPolicy {
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new ConfigError(option, `must be a whole number >= 1 (backups to keep), got ${value}`);
+    }
+    return { last: value };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigError(option, "must be a number or a policy object such as { last: 7, daily: 14 }");
+  }
+  const policy: RetentionPolicy = {};
+  for (const [field, v] of Object.entries(value)) {
+    if (!(RULES as readonly string[]).includes(field)) {
+      throw new ConfigError(`${option}.${field}`, `unknown rule (known: ${RULES.join(", ")})`);
+    }
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+      throw new ConfigError(`${option}.${field}`, `must be a whole number >= 0, got ${JSON.stringify(v)}`);
+    }
+    policy[field as keyof RetentionPolicy] = v;
+  }
+  if (!RULES.some((r) => (policy[r] ?? 0) > 0)) {
+    throw new ConfigError(option, "keeps nothing: set at least one rule above 0");
+  }
+  return policy;
+}
+
+export interface RetentionCandidate {
+  key: string;
+  timestamp: Date;
+  /** Has valid metadata with a checksum. */
+  verified: boolean;
+}
+
+export interface RetentionDecision {
+  key: string;
+  keep: boolean;
+  /** Why it is kept (rules that chose it), or why it goes (`"outside policy"`). */
+  reasons: string[];
+}
+
+function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((t.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${t.getUTCFullYear()}-W${week}`;
+}
+
+const BUCKET: Record<CalendarRule, (d: Date) => string> = {
+  hourly: (d) => d.toISOString().slice(0, 13),
+  daily: (d) => d.toISOString().slice(0, 10),
+  weekly: isoWeek,
+  monthly: (d) => d.toISOString().slice(0, 7),
+  yearly: (d) => d.toISOString().slice(0, 4),
+};
+
+/** Newest first by timestamp, then by key, so equal timestamps order the same way every time. */
+export function compareNewestFirst(a: { key: string; timestamp: Date }, b: { key: string; timestamp: Date }): number {
+  return b.timestamp.getTime() - a.timestamp.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
+}
+
+/**
+ * Decides, for each backup, whether the policy keeps it. The keys in `protect` (the backup
+ * just made) and the newest verified backup are always kept, whatever the policy says.
+ * Returns decisions newest first.
+ */
+export function planRetention(
+  backups: readonly RetentionCandidate[],
+  policy: RetentionPolicy,
+  protect: ReadonlySet<string> = new Set(),
+): RetentionDecision[] {
+  const sorted = [...backups].sort(compareNewestFirst);
+  const reasons = new Map<string, string[]>(sorted.map((b) => [b.key, []]));
+  const keep = (key: string, reason: string) => reasons.get(key)!.push(reason);
+
+  sorted.slice(0, policy.last ?? 0).forEach((b) => keep(b.key, "last"));
+  for (const rule of Object.keys(BUCKET) as CalendarRule[]) {
+    let left = policy[rule] ?? 0;
+    let previous: string | undefined;
+    for (const b of sorted) {
+      if (left <= 0) break;
+      const bucket = BUCKET[rule](b.timestamp);
+      if (bucket === previous) continue;
+      previous = bucket;
+      keep(b.key, rule);
+      left--;
+    }
+  }
+  if (policy.within && sorted[0]) {
+    const since = sorted[0].timestamp.getTime() - policy.within;
+    for (const b of sorted) if (b.timestamp.getTime() >= since) keep(b.key, "within");
+  }
+  const newestVerified = sorted.find((b) => b.verified);
+  if (newestVerified) keep(newestVerified.key, "newest verified");
+  for (const b of sorted) if (protect.has(b.key)) keep(b.key, "just made");
+
+  return sorted.map((b) => {
+    const why = reasons.get(b.key)!;
+    return why.length > 0 ? { key: b.key, keep: true, reasons: why } : { key: b.key, keep: false, reasons: ["outside policy"] };
+  });
+}

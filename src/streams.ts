@@ -1,0 +1,155 @@
+/** Small Web-Streams helpers shared by the backup and restore pipelines. */
+
+/**
+ * Wraps `stream` so every chunk passes `onChunk` (which may throw to fail the stream) and a
+ * read error is seen by `onError` before it propagates: the pipelines use this to tell a
+ * failing source or download apart from a failing destination. Pull-based, so it adds no
+ * buffering of its own.
+ */
+export function tap(
+  stream: ReadableStream<Uint8Array>,
+  onChunk: (chunk: Uint8Array) => void,
+  onError?: (error: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (error) {
+          onError?.(error);
+          throw error;
+        }
+        if (result.done) {
+          controller.close();
+          return;
+        }
+        onChunk(result.value);
+        controller.enqueue(result.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** A TransformStream that shows each chunk to `onChunk` and passes it on unchanged. */
+export function observe(onChunk: (chunk: Uint8Array) => void): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream({
+    transform(chunk, controller) {
+      onChunk(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** Reads a whole (small) stream into one buffer, failing once it grows past `limit` bytes. */
+export async function readAll(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new RangeError(`more than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return concat(chunks);
+}
+
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/** Streams `bytes` as views of at most `chunkSize` bytes, without copying. */
+export function streamOf(bytes: Uint8Array, chunkSize = 1 << 20): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (offset >= bytes.byteLength) {
+          controller.close();
+          return;
+        }
+        controller.enqueue(bytes.subarray(offset, offset + chunkSize));
+        offset += chunkSize;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** `AbortSignal.any` where the runtime has it, else an equivalent. */
+export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  const any = (AbortSignal as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any(list);
+  const controller = new AbortController();
+  for (const s of list) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+/**
+ * Reads until at least `n` bytes (or the end) are buffered and returns them with a stream that
+ * still yields every byte, so a format can be sniffed without consuming it.
+ */
+export async function peek(stream: ReadableStream<Uint8Array>, n: number): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let done = false;
+  while (total < n) {
+    const r = await reader.read();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    chunks.push(r.value);
+    total += r.value.byteLength;
+  }
+  const head = chunks.length === 1 ? chunks[0]! : concat(chunks);
+  let pending: Uint8Array | undefined = head.byteLength > 0 ? head : undefined;
+  const rest = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        if (done) {
+          controller.close();
+          return;
+        }
+        const r = await reader.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { head, stream: rest };
+}
