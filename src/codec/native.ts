@@ -1,0 +1,148 @@
+/**
+ * The codec on runtimes that provide `node:zlib` and `node:crypto` (Node, Bun, Deno,
+ * workerd with nodejs_compat): the fastest measured there, and zlib works on the libuv
+ * thread pool, so compression overlaps with hashing and I/O on the main thread. The
+ * modules are looked up at run time; nothing here imports `node:*` statically.
+ */
+
+import type { Codec } from "./index.js";
+import { loadBuiltin } from "./builtin.js";
+import { gzipLevel } from "./level.js";
+import { CHUNK_SIZE, createOutput } from "./output.js";
+
+/** The part of a `node:zlib` stream this codec relies on. */
+interface ZlibStream {
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  pause(): void;
+  resume(): void;
+  destroy(error?: unknown): void;
+  on(event: "data", listener: (piece: Uint8Array) => void): void;
+  on(event: "error", listener: (error: unknown) => void): void;
+  on(event: "drain" | "end" | "close", listener: () => void): void;
+  once(event: "drain" | "end", listener: () => void): void;
+  off(event: "drain" | "end", listener: () => void): void;
+}
+
+interface ZlibOptions {
+  level?: number;
+  chunkSize: number;
+  readableHighWaterMark: number;
+  writableHighWaterMark: number;
+}
+
+interface ZlibModule {
+  createGzip(options: ZlibOptions): ZlibStream;
+  createGunzip(options: ZlibOptions): ZlibStream;
+}
+
+interface CryptoModule {
+  createHash(algorithm: "sha256"): { update(data: Uint8Array): unknown; digest(encoding: "hex"): string };
+}
+
+const STREAM_OPTIONS = {
+  chunkSize: CHUNK_SIZE,
+  readableHighWaterMark: CHUNK_SIZE,
+  // A few chunks queued ahead keep the zlib thread busy while the main thread hashes.
+  writableHighWaterMark: 4 * CHUNK_SIZE,
+};
+
+/** The native codec, or undefined where the runtime lacks `node:zlib` or `node:crypto`. */
+export async function loadNativeCodec(): Promise<Codec | undefined> {
+  const [zlib, crypto] = await Promise.all([
+    loadBuiltin<ZlibModule>("node:zlib"),
+    loadBuiltin<CryptoModule>("node:crypto"),
+  ]);
+  if (typeof zlib?.createGzip !== "function" || typeof crypto?.createHash !== "function") {
+    return undefined;
+  }
+  return {
+    name: "native",
+    gzip(opts) {
+      const level = gzipLevel(opts?.level);
+      return webPair(zlib.createGzip({ level, ...STREAM_OPTIONS }));
+    },
+    gunzip() {
+      return webPair(zlib.createGunzip(STREAM_OPTIONS));
+    },
+    sha256() {
+      const hash = crypto.createHash("sha256");
+      return {
+        update: (chunk) => void hash.update(chunk),
+        digest: () => hash.digest("hex"),
+      };
+    },
+  };
+}
+
+/**
+ * A Web Streams pair over a Node zlib stream. Backpressure: writes wait for `drain`, and
+ * the zlib stream is paused while the consumer's queue is full (Node's zlib then stops
+ * inflating, which bounds a gzip bomb). Zlib errors (`Z_DATA_ERROR`, "unexpected end of
+ * file") error both sides.
+ */
+function webPair(stream: ZlibStream): ReadableWritablePair<Uint8Array, Uint8Array> {
+  let failure: { reason: unknown } | undefined;
+  const stopWaiting = new Set<(reason: unknown) => void>();
+
+  const fail = (reason: unknown) => {
+    if (failure) return;
+    failure = { reason };
+    output.error(reason);
+    for (const reject of stopWaiting) reject(reason);
+    stopWaiting.clear();
+  };
+
+  const output = createOutput({
+    pull: () => stream.resume(),
+    cancel(reason) {
+      fail(reason);
+      stream.destroy();
+    },
+  });
+
+  // Resolves on `event`, rejects if the stream fails first.
+  const until = (event: "drain" | "end") =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure.reason);
+      const done = () => {
+        stopWaiting.delete(onFail);
+        resolve();
+      };
+      const onFail = (reason: unknown) => {
+        stream.off(event, done);
+        reject(reason);
+      };
+      stopWaiting.add(onFail);
+      stream.once(event, done);
+    });
+
+  stream.on("data", (piece) => {
+    // A plain view, not the Buffer subclass: Buffer#slice shares memory where
+    // Uint8Array#slice copies, a trap for consumers.
+    output.push(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
+    if (!output.wantsMore()) stream.pause();
+  });
+  stream.on("end", () => output.close());
+  stream.on("error", fail);
+  stream.on("close", () => fail(new Error("zlib stream closed before its end")));
+
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (failure) throw failure.reason;
+      if (chunk.length === 0) return;
+      if (!stream.write(chunk)) await until("drain");
+    },
+    async close() {
+      const ended = until("end");
+      stream.end();
+      await ended;
+    },
+    abort(reason) {
+      fail(reason);
+      stream.destroy();
+    },
+  });
+
+  return { readable: output.readable, writable };
+}
