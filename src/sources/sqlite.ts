@@ -1,0 +1,170 @@
+/**
+ * A live SQLite database as a backup source, and a restore target that only ever puts a
+ * sound SQLite file in its place.
+ *
+ * A snapshot is `VACUUM INTO` a temp file next to the database: one read transaction, so the
+ * copy is the database as of one commit even while other connections or processes write (WAL
+ * mode included), and SQLite — not a byte copy of a file being written — produces it. The
+ * temp file is then streamed from disk, so memory does not grow with the database. (The
+ * drivers' online-backup APIs restart whenever another connection writes, so on a busy
+ * database they may never finish; `VACUUM INTO` always does.)
+ */
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { ConfigError, CorruptDataError, SourceError, throwIfAborted } from "../errors.js";
+import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
+import { fileSource, fileTarget } from "./file.js";
+import { headerProblem, integrityProblems } from "./sqlite/check.js";
+import { loadRuntimeDriver, recogniseHandle, type SqliteDriver, type SqliteHandle } from "./sqlite/driver.js";
+
+/** Files SQLite keeps next to a database; a stale one would be replayed into a restored file. */
+const SIDECARS = ["-wal", "-shm", "-journal"];
+
+export interface SqliteSourceOptions {
+  /**
+   * The host's own open handle on `path`: a `better-sqlite3` `Database`, a `bun:sqlite`
+   * `Database` or a `node:sqlite` `DatabaseSync`. The snapshot runs `VACUUM INTO` on it, which
+   * is synchronous: it holds the thread for as long as SQLite takes to copy the database (it
+   * does not block writers in other processes, and in WAL mode not readers either). It fails
+   * while the handle is inside a transaction. Without `db`, the source opens `path` read-only
+   * with the runtime's driver for each snapshot.
+   */
+  db?: unknown;
+  /** The database file: where snapshots are taken next to, and where restores go by default. */
+  path: string;
+  /** Backup name (default: the file name without extension, as `fileSource`). */
+  name?: string;
+  /**
+   * Run `PRAGMA integrity_check` on each snapshot before it is uploaded, and on each staged
+   * restore before it replaces the database (default true). Costs a full read of the file.
+   */
+  integrityCheck?: boolean;
+  /** Directory for the snapshot temp file (default: the database's own directory). */
+  tempDir?: string;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function samePath(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+function checkOptions(opts: SqliteSourceOptions): SqliteHandle | undefined {
+  if (typeof opts !== "object" || opts === null) throw new ConfigError("options", "must be an object with at least `path`");
+  if (typeof opts.path !== "string" || opts.path === "") throw new ConfigError("path", "must be the path of the SQLite database file");
+  if (opts.integrityCheck !== undefined && typeof opts.integrityCheck !== "boolean") {
+    throw new ConfigError("integrityCheck", "must be a boolean");
+  }
+  if (opts.tempDir !== undefined && (typeof opts.tempDir !== "string" || opts.tempDir === "")) {
+    throw new ConfigError("tempDir", "must be a directory path");
+  }
+  if (opts.db === undefined) return undefined;
+  const handle = recogniseHandle(opts.db);
+  if (!handle) throw new ConfigError("db", "must be an open better-sqlite3 Database, bun:sqlite Database or node:sqlite DatabaseSync");
+  if (handle.filename === null) throw new ConfigError("db", "is an in-memory database; sqliteSource backs up a database file");
+  if (handle.filename !== undefined && !samePath(handle.filename, opts.path)) {
+    // Restores go to `path`: a mismatch would back up one database and restore over another.
+    throw new ConfigError("db", `is open on ${handle.filename}, but path is ${opts.path}`);
+  }
+  return handle;
+}
+
+/**
+ * Backs up a SQLite database consistently while it is in use, and restores into it safely.
+ *
+ * Restoring over a live database: the host must first close its own connections to `path`
+ * (or stop using them until the restore is done). The restore replaces the file by rename and
+ * moves `-wal`/`-shm`/`-journal` aside; a connection still open keeps reading the old, now
+ * unlinked file and its own WAL index, and its next write would go to the wrong place.
+ */
+export function sqliteSource(opts: SqliteSourceOptions): Source {
+  const handle = checkOptions(opts);
+  const { path, integrityCheck = true } = opts;
+  const tempDir = opts.tempDir ?? dirname(path);
+  const name = fileSource(path, opts.name === undefined ? {} : { name: opts.name }).name;
+
+  async function driver(purpose: string): Promise<SqliteDriver> {
+    const found = handle?.driver ?? (await loadRuntimeDriver());
+    if (!found) {
+      throw new SourceError(
+        `cannot ${purpose} ${path}: no SQLite driver on this runtime (bun:sqlite, node:sqlite or the better-sqlite3 package)`,
+      );
+    }
+    return found;
+  }
+
+  async function vacuumInto(temp: string): Promise<void> {
+    const own = handle ? undefined : await driver("snapshot");
+    let db;
+    try {
+      db = handle?.connection ?? own!.openReadOnly(path);
+    } catch (cause) {
+      throw new SourceError(`cannot open SQLite database ${path}: ${message(cause)}`, { cause });
+    }
+    try {
+      db.run("VACUUM INTO ?", temp);
+    } catch (cause) {
+      throw new SourceError(`cannot snapshot SQLite database ${path} into ${temp}: ${message(cause)}`, { cause });
+    } finally {
+      if (own) db.close();
+    }
+  }
+
+  async function snapshot({ signal }: { signal?: AbortSignal }): Promise<SourceSnapshot> {
+    throwIfAborted(signal);
+    const temp = join(tempDir, `.${basename(path)}.snapshot-${randomUUID().slice(0, 8)}`);
+    const removeTemp = () => rm(temp, { force: true });
+    try {
+      await vacuumInto(temp);
+      throwIfAborted(signal);
+      if (integrityCheck) {
+        const problems = await integrityProblems(await driver("check"), temp);
+        if (problems.length > 0) {
+          throw new SourceError(`snapshot of ${path} fails PRAGMA integrity_check: ${problems.join("; ")}`);
+        }
+        throwIfAborted(signal);
+      }
+      const file = await fileSource(temp).snapshot(signal ? { signal } : {});
+      return {
+        ...file,
+        async release() {
+          try {
+            await file.release?.();
+          } finally {
+            await removeTemp();
+          }
+        },
+      };
+    } catch (error) {
+      await removeTemp();
+      throw error;
+    }
+  }
+
+  function target(to?: string): RestoreTarget {
+    const destination = to ?? path;
+    return fileTarget(destination, {
+      sidecars: SIDECARS,
+      async validate(staged) {
+        const problem = await headerProblem(staged);
+        if (problem) throw new CorruptDataError(destination, `restored file is not a SQLite database: ${problem}`);
+        if (!integrityCheck) return;
+        const problems = await integrityProblems(await driver("check the restore for"), staged);
+        if (problems.length > 0) {
+          throw new CorruptDataError(destination, `restored database fails PRAGMA integrity_check: ${problems.join("; ")}`);
+        }
+      },
+    });
+  }
+
+  return { name, snapshot, target };
+}

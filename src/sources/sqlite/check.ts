@@ -1,0 +1,51 @@
+/**
+ * Checks that a file is a usable SQLite database: the 16-byte header, then (optionally)
+ * `PRAGMA integrity_check` through a driver. Used on a fresh snapshot before it is uploaded
+ * and on a staged restore before it replaces the live database.
+ */
+import { open, rm } from "node:fs/promises";
+import type { SqliteDriver } from "./driver.js";
+
+const MAGIC = "SQLite format 3\0";
+const HEADER_SIZE = 100;
+/** Problems reported at most; a badly damaged file would otherwise list thousands. */
+const MAX_PROBLEMS = 5;
+
+/** Why `file` is not a SQLite database, or undefined when its header is sound. */
+export async function headerProblem(file: string): Promise<string | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const header = new Uint8Array(HEADER_SIZE);
+    const { bytesRead } = await handle.read(header, 0, HEADER_SIZE, 0);
+    if (bytesRead < HEADER_SIZE) return `only ${bytesRead} bytes, shorter than a SQLite header`;
+    if (new TextDecoder("latin1").decode(header.subarray(0, 16)) !== MAGIC) return `no "SQLite format 3" header`;
+    // Page size: a power of two from 512 to 32768, or 1 meaning 65536.
+    const pageSize = (header[16]! << 8) | header[17]!;
+    const valid = pageSize === 1 || (pageSize >= 512 && pageSize <= 32768 && (pageSize & (pageSize - 1)) === 0);
+    return valid ? undefined : `invalid page size ${pageSize} in the header`;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * What `PRAGMA integrity_check` reports for `file` (empty when it says "ok"). A driver error
+ * while opening or reading (e.g. "database disk image is malformed") is itself a problem.
+ */
+export async function integrityProblems(driver: SqliteDriver, file: string): Promise<string[]> {
+  try {
+    const db = driver.openReadOnly(file);
+    try {
+      const rows = db.all(`PRAGMA integrity_check(${MAX_PROBLEMS})`).map((row) => String(Object.values(row)[0]));
+      return rows.length === 1 && rows[0] === "ok" ? [] : rows;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return [error instanceof Error ? error.message : String(error)];
+  } finally {
+    // A read-only connection on a file whose header says WAL mode creates empty `-wal` and
+    // `-shm` files it cannot remove; `file` is ours, so they are too.
+    await Promise.all(["-wal", "-shm"].map((suffix) => rm(file + suffix, { force: true })));
+  }
+}
