@@ -99,6 +99,7 @@ describe("sqliteSource snapshot of a live database", () => {
         expect(snapshotTemps(dir)).toEqual([]);
       } finally {
         handle?.close();
+        await writer.stop();
       }
     });
   }
