@@ -1,0 +1,39 @@
+/**
+ * `backupper/s3`: a `StorageAdapter` for S3 and S3-compatible storage (AWS S3, Cloudflare R2,
+ * MinIO, DigitalOcean Spaces, Ceph RGW), signed by aws4fetch and running on any runtime with
+ * `fetch` and Web Crypto.
+ *
+ * ```ts
+ * import { s3Adapter, cloudflareR2 } from "backupper/s3";
+ * const adapter = s3Adapter({ ...cloudflareR2({ accountId }), bucket: "backups", accessKeyId, secretAccessKey });
+ * ```
+ */
+
+import type { StorageAdapter } from "../types.js";
+import { createClient } from "./s3/client.js";
+import { deleteObjects } from "./s3/delete.js";
+import { getObject } from "./s3/get.js";
+import { listObjects } from "./s3/list.js";
+import { resolveOptions, type S3AdapterOptions } from "./s3/options.js";
+import { putObject } from "./s3/put.js";
+
+export type { S3CredentialProvider, S3Credentials } from "./s3/credentials.js";
+export { S3Error, type S3ErrorDetails } from "./s3/errors.js";
+export type { S3AdapterOptions } from "./s3/options.js";
+export type { RetryOptions as S3RetryOptions } from "./s3/retry.js";
+export { awsS3, cloudflareR2, digitalOceanSpaces, minio } from "./s3/presets.js";
+
+/**
+ * Creates the adapter; every option is checked here (a `ConfigError` names the bad one).
+ * Errors from the adapter's methods are `S3Error`s (or `AbortedError` after an abort).
+ */
+export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
+  const client = createClient(resolveOptions(options));
+  return {
+    name: "s3",
+    list: (prefix, opts) => listObjects(client, prefix, opts),
+    put: (key, body, opts) => putObject(client, key, body, opts),
+    get: (key, opts) => getObject(client, key, opts),
+    delete: (keys, opts) => deleteObjects(client, keys, opts),
+  };
+}

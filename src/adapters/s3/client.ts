@@ -1,0 +1,163 @@
+/**
+ * One S3 request, signed, sent and retried. Each attempt is signed afresh (current
+ * credentials, corrected clock) and replays the same buffered body, which is why bodies here
+ * are always whole `Uint8Array`s. Responses other than 2xx become `S3Error`s; the caller's
+ * `read` turns a 2xx response into a value inside the retry loop, so a body that fails
+ * half-read, or a 200 that carries an `<Error>` document, is retried like any transient
+ * failure.
+ */
+
+import { BackupError, toAbortedError } from "../../errors.js";
+import { createSigner, type Signer } from "./credentials.js";
+import { parseErrorDocument, S3Error } from "./errors.js";
+import { EMPTY_SHA256, sha256Hex } from "./hash.js";
+import type { ResolvedOptions } from "./options.js";
+import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
+
+export interface S3Request {
+  operation: string;
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  /** Object key; absent for bucket-level requests. */
+  key?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Payload SHA-256 hex when the caller already has it. */
+  bodySha256?: string;
+  signal?: AbortSignal | undefined;
+  /** False for requests that must not be repeated blindly. Default true. */
+  idempotent?: boolean;
+}
+
+/** A failure found in a 2xx response (a 200 with an `<Error>` document). */
+export class ResponseFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly s3Code: string | undefined,
+    readonly serverMessage: string | undefined,
+    readonly requestId: string | undefined,
+  ) {
+    super(serverMessage ?? s3Code ?? `HTTP ${status}`);
+  }
+}
+
+export interface S3Client {
+  readonly bucket: string;
+  readonly policy: RetryPolicy;
+  readonly options: ResolvedOptions;
+  request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T>;
+  /** An `S3Error` for something the adapter itself found wrong with an answer. */
+  error(req: Pick<S3Request, "operation" | "key">, message: string, extra?: { cause?: unknown; attempts?: number }): S3Error;
+}
+
+/** RFC 3986 encoding (SigV4's): every byte but the unreserved ones percent-encoded. */
+function encodeComponent(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function encodeQuery(query: Record<string, string>): string {
+  const pairs = Object.entries(query).map(([k, v]) => (v === "" ? encodeComponent(k) : `${encodeComponent(k)}=${encodeComponent(v)}`));
+  return pairs.length ? `?${pairs.join("&")}` : "";
+}
+
+function amzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+async function readFailure(res: Response): Promise<ResponseFailure> {
+  let text = "";
+  try {
+    text = (await res.text()).slice(0, MAX_ERROR_BODY);
+  } catch {
+    // The status alone still says what happened.
+  }
+  const doc = parseErrorDocument(text);
+  return new ResponseFailure(
+    res.status,
+    doc.code,
+    doc.message,
+    doc.requestId ?? res.headers.get("x-amz-request-id") ?? undefined,
+  );
+}
+
+export function createClient(options: ResolvedOptions, now: () => number = Date.now): S3Client {
+  const signer: Signer = createSigner(options.credentials, options.region, options.credentialRefreshMarginMs, now);
+  const policy = createRetryPolicy(options.maxAttempts, options.retry);
+  const fetchFn = options.fetch;
+  // The server's clock minus ours, learned from a RequestTimeTooSkewed answer and kept.
+  let skewMs = 0;
+
+  const error: S3Client["error"] = (req, message, extra) =>
+    new S3Error(message, { operation: req.operation, bucket: options.bucket, key: req.key, ...extra });
+
+  async function request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T> {
+    const url = options.bucketUrl + (req.key === undefined ? "" : `/${encodeComponent(req.key).replace(/%2F/g, "/")}`) + encodeQuery(req.query ?? {});
+    const payloadHash = req.bodySha256 ?? (req.body ? await sha256Hex(req.body) : EMPTY_SHA256);
+    const retryable = req.idempotent !== false;
+    let skewCorrected = false;
+    let credentialsRefreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      if (req.signal?.aborted) throw toAbortedError(req.signal.reason);
+      const canRetry = attempt < policy.maxAttempts;
+      let client;
+      try {
+        client = await signer.client();
+      } catch (cause) {
+        throw error(req, "could not get credentials from the provider", { cause });
+      }
+      let failure: ResponseFailure | undefined;
+      let networkError: unknown;
+      let retryAfter: string | null = null;
+      try {
+        const signed = await client.sign(url, {
+          method: req.method,
+          headers: { ...req.headers, "x-amz-content-sha256": payloadHash },
+          body: req.body,
+          signal: req.signal,
+          aws: { datetime: amzDate(now() + skewMs) },
+        } as RequestInit);
+        const res = await fetchFn(signed);
+        if (res.ok) return await read(res);
+        retryAfter = res.headers.get("retry-after");
+        failure = await readFailure(res);
+        const serverDate = Date.parse(res.headers.get("date") ?? "");
+        if (failure.s3Code === "RequestTimeTooSkewed" && !skewCorrected && !Number.isNaN(serverDate) && canRetry) {
+          skewMs = serverDate - now();
+          skewCorrected = true;
+          continue;
+        }
+        if (failure.s3Code === "ExpiredToken" && !credentialsRefreshed && canRetry && signer.invalidate()) {
+          credentialsRefreshed = true;
+          continue;
+        }
+      } catch (err) {
+        if (req.signal?.aborted) throw toAbortedError(req.signal.reason);
+        if (err instanceof BackupError) throw err;
+        if (err instanceof ResponseFailure) failure = err;
+        else networkError = err;
+      }
+      const transient = failure ? isRetryable(failure.status, failure.s3Code) : true;
+      if (retryable && transient && canRetry) {
+        await policy.wait(attempt, retryAfter, req.signal);
+        continue;
+      }
+      if (failure) {
+        throw new S3Error(failure.serverMessage ?? failure.s3Code ?? `HTTP ${failure.status}`, {
+          operation: req.operation,
+          bucket: options.bucket,
+          key: req.key,
+          s3Code: failure.s3Code,
+          status: failure.status,
+          requestId: failure.requestId,
+          attempts: attempt,
+        });
+      }
+      const detail = networkError instanceof Error ? networkError.message : String(networkError);
+      throw error(req, `request failed: ${detail}`, { cause: networkError, attempts: attempt });
+    }
+  }
+
+  return { bucket: options.bucket, policy, options, request, error };
+}

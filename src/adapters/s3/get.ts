@@ -1,0 +1,77 @@
+/**
+ * GetObject as a stream that survives a broken connection: GET is idempotent, so when the
+ * body stops short of its Content-Length (or the connection resets) the rest is fetched with
+ * a Range request from the byte already delivered, pinned to the same object by `If-Match`
+ * on its ETag. The reader sees one continuous stream, or an error once retries run out.
+ */
+
+import { toAbortedError } from "../../errors.js";
+import type { GetOptions, GetResult } from "../../types.js";
+import type { S3Client } from "./client.js";
+import { S3Error } from "./errors.js";
+
+export async function getObject(client: S3Client, key: string, opts: GetOptions = {}): Promise<GetResult | null> {
+  const { signal } = opts;
+  const operation = "get";
+  let res: Response;
+  try {
+    res = await client.request({ operation, method: "GET", key, signal }, async (r) => r);
+  } catch (err) {
+    if (err instanceof S3Error && err.s3Code === "NoSuchKey") return null;
+    throw err;
+  }
+  const lengthHeader = res.headers.get("content-length");
+  const size = lengthHeader === null ? undefined : Number(lengthHeader);
+  const etag = res.headers.get("etag");
+  let delivered = 0;
+  let failures = 0;
+  let reader = (res.body ?? new Blob([]).stream()).getReader();
+
+  const resume = async (cause: unknown): Promise<void> => {
+    reader.cancel().catch(() => undefined);
+    if (signal?.aborted) throw toAbortedError(signal.reason);
+    failures++;
+    const truncated = `body broke off after ${delivered}${size === undefined ? "" : ` of ${size}`} bytes`;
+    if (failures >= client.policy.maxAttempts) throw client.error({ operation, key }, truncated, { cause, attempts: failures });
+    await client.policy.wait(failures, null, signal);
+    const headers: Record<string, string> = { range: `bytes=${delivered}-` };
+    if (etag) headers["if-match"] = etag;
+    const next = await client.request({ operation: `${operation} (resume)`, method: "GET", key, headers, signal }, async (r) => r);
+    const range = next.headers.get("content-range");
+    if (next.status !== 206 || !range?.startsWith(`bytes ${delivered}-`)) {
+      await next.body?.cancel();
+      throw client.error({ operation, key }, `${truncated}; resuming got HTTP ${next.status} ${range ?? "without Content-Range"}`);
+    }
+    reader = (next.body ?? new Blob([]).stream()).getReader();
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let cause: unknown;
+        try {
+          const { done, value } = await reader.read();
+          if (!done) {
+            delivered += value.length;
+            if (size !== undefined && delivered > size) throw client.error({ operation, key }, `body is longer than its Content-Length ${size}`);
+            controller.enqueue(value);
+            return;
+          }
+          if (size === undefined || delivered === size) {
+            controller.close();
+            return;
+          }
+        } catch (err) {
+          if (err instanceof S3Error) throw err;
+          cause = err;
+        }
+        // Truncated or reset: carry on from where the body broke off.
+        await resume(cause);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return size === undefined ? { body } : { body, size };
+}

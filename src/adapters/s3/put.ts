@@ -1,0 +1,187 @@
+/**
+ * PutObject and multipart upload. Below the threshold: one PUT. Above it: equal parts, at
+ * most `concurrency` in flight while the next one fills, each sent as bytes with a known
+ * length and its SHA-256 so the server rejects a corrupted part; any failure or abort stops
+ * the other parts and aborts the upload, so no half-written object or orphaned upload stays.
+ */
+
+import { throwIfAborted } from "../../errors.js";
+import type { Body, PutOptions } from "../../types.js";
+import { bodyChunks, discardBody } from "../body.js";
+import { ResponseFailure, type S3Client } from "./client.js";
+import { parseErrorDocument } from "./errors.js";
+import { MAX_PART_SIZE, MAX_PARTS } from "./options.js";
+import { bufferPool, sliceParts, streamParts } from "./parts.js";
+import { escapeXml, xmlText } from "./xml.js";
+
+const MiB = 1024 * 1024;
+
+/** The configured part size, grown (in whole MiB) until `sizeHint` bytes fit in 10 000 parts. */
+export function partSizeFor(partSize: number, sizeHint: number | undefined): number {
+  if (sizeHint === undefined || !(sizeHint > partSize * MAX_PARTS)) return partSize;
+  return Math.min(MAX_PART_SIZE, Math.ceil(sizeHint / MAX_PARTS / MiB) * MiB);
+}
+
+export async function putObject(client: S3Client, key: string, body: Body, opts: PutOptions = {}): Promise<{ etag?: string }> {
+  const { signal } = opts;
+  const partSize = partSizeFor(client.options.partSize, opts.sizeHint);
+  const headers = { "content-type": opts.contentType ?? "application/octet-stream" };
+  try {
+    throwIfAborted(signal);
+  } catch (err) {
+    discardBody(body, err);
+    throw err;
+  }
+  // Parts stop being read as soon as the upload fails, not only when the caller aborts.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const pool = bufferPool(partSize);
+  const parts =
+    body instanceof Uint8Array ? sliceParts(body, partSize) : streamParts(bodyChunks(body, stop.signal), partSize, pool);
+  try {
+    const first = await parts.next();
+    const firstPart = first.done ? new Uint8Array(0) : first.value;
+    if (firstPart.length < client.options.multipartThreshold) {
+      const res = await client.request(
+        { operation: "put", method: "PUT", key, headers, body: firstPart, signal },
+        async (r) => {
+          await r.body?.cancel();
+          return r.headers.get("etag") ?? undefined;
+        },
+      );
+      return res === undefined ? {} : { etag: res };
+    }
+    return await multipart(client, key, headers, firstPart, parts, pool, partSize, stop, signal);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    await parts.return(undefined);
+  }
+}
+
+async function multipart(
+  client: S3Client,
+  key: string,
+  headers: Record<string, string>,
+  first: Uint8Array,
+  rest: Iterator<Uint8Array> | AsyncIterator<Uint8Array>,
+  pool: ReturnType<typeof bufferPool>,
+  partSize: number,
+  stop: AbortController,
+  signal: AbortSignal | undefined,
+): Promise<{ etag?: string }> {
+  const uploadId = await client.request(
+    { operation: "put (create multipart upload)", method: "POST", key, query: { uploads: "" }, headers, signal },
+    async (r) => xmlText(await r.text(), "UploadId"),
+  );
+  if (!uploadId) throw client.error({ operation: "put (create multipart upload)", key }, "the server returned no UploadId");
+
+  const etags: string[] = [];
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  const upload = (partNumber: number, part: Uint8Array) => {
+    const task = client
+      .request(
+        {
+          operation: `put (part ${partNumber})`,
+          method: "PUT",
+          key,
+          query: { partNumber: String(partNumber), uploadId },
+          body: part,
+          signal: stop.signal,
+        },
+        async (r) => {
+          await r.body?.cancel();
+          return r.headers.get("etag");
+        },
+      )
+      .then(
+        (etag) => {
+          if (!etag) throw client.error({ operation: `put (part ${partNumber})`, key }, "the server returned no ETag");
+          etags[partNumber - 1] = etag;
+          pool.give(part);
+        },
+      )
+      .catch((err: unknown) => {
+        failure ??= err;
+        stop.abort(err);
+      })
+      .finally(() => inflight.delete(task));
+    inflight.add(task);
+  };
+
+  try {
+    let partNumber = 0;
+    for (let part: Uint8Array | undefined = first; part !== undefined; ) {
+      if (++partNumber > MAX_PARTS) {
+        throw client.error(
+          { operation: "put", key },
+          `the body needs more than ${MAX_PARTS} parts of ${partSize} bytes; pass sizeHint or a larger partSize`,
+        );
+      }
+      upload(partNumber, part);
+      while (inflight.size >= client.options.concurrency) await Promise.race(inflight);
+      if (failure !== undefined) break;
+      const next = await rest.next();
+      part = next.done ? undefined : next.value;
+    }
+    await Promise.all(inflight);
+    if (failure !== undefined) throw failure;
+    throwIfAborted(signal);
+    const etag = await complete(client, key, uploadId, etags, signal);
+    return etag === undefined ? {} : { etag };
+  } catch (err) {
+    stop.abort(err);
+    await Promise.all(inflight);
+    await abortUpload(client, key, uploadId);
+    throw failure ?? err;
+  }
+}
+
+async function complete(
+  client: S3Client,
+  key: string,
+  uploadId: string,
+  etags: string[],
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  const xml = `<CompleteMultipartUpload>${etags
+    .map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`)
+    .join("")}</CompleteMultipartUpload>`;
+  return client.request(
+    {
+      operation: "put (complete multipart upload)",
+      method: "POST",
+      key,
+      query: { uploadId },
+      headers: { "content-type": "application/xml" },
+      body: new TextEncoder().encode(xml),
+      signal,
+    },
+    async (r) => {
+      // S3 may answer 200 and report the failure in the body, even after a delay.
+      const text = await r.text();
+      if (!text.includes("<CompleteMultipartUploadResult")) {
+        const doc = parseErrorDocument(text);
+        throw new ResponseFailure(r.status, doc.code, doc.message ?? "CompleteMultipartUpload answered 200 without a result", doc.requestId);
+      }
+      return xmlText(text, "ETag");
+    },
+  );
+}
+
+/**
+ * Best effort, and deliberately without the caller's signal: an aborted put must still
+ * remove its upload. If even this fails, the bucket's lifecycle rule for incomplete
+ * multipart uploads is the last line of defence.
+ */
+async function abortUpload(client: S3Client, key: string, uploadId: string): Promise<void> {
+  await client
+    .request(
+      { operation: "put (abort multipart upload)", method: "DELETE", key, query: { uploadId } },
+      async (r) => {
+        await r.body?.cancel();
+      },
+    )
+    .catch(() => undefined);
+}
