@@ -134,6 +134,10 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
         throwIfAborted(signal);
       }
       const file = await fileSource(temp).snapshot(signal ? { signal } : {});
+      // The open handle keeps the bytes readable; unlinking now means a process killed
+      // mid-upload leaves no temp file behind. Where an open file cannot be unlinked
+      // (Windows), release() removes it.
+      await removeTemp().catch(() => undefined);
       return {
         ...file,
         async release() {

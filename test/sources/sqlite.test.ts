@@ -3,7 +3,7 @@
  * writing, temp-file cleanup on every path, and restores that refuse a bad file and keep a
  * stale WAL from being replayed into the restored one.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -104,17 +104,22 @@ describe("sqliteSource snapshot of a live database", () => {
     });
   }
 
-  it("puts the temp file in tempDir and removes it on release", async () => {
+  it("unlinks the temp file as soon as it is open, so a killed process leaves none, and streams it whole", async () => {
     const path = join(dir, "a.db");
-    makeDb(path, ["x"]);
+    makeDb(path, Array.from({ length: 5000 }, (_, i) => `row ${i} `.repeat(50)));
     const temps = mkdtempSync(join(dir, "temps-"));
-    const source = sqliteSource({ path, tempDir: temps });
-    const snapshot = await source.snapshot({});
-    expect(snapshotTemps(temps)).toEqual([expect.stringMatching(/^\.a\.db\.snapshot-/)]);
-    expect(snapshotTemps(dir)).toEqual([]);
-    await snapshot.stream.cancel();
-    await snapshot.release?.();
+    const snapshot = await sqliteSource({ path, tempDir: temps }).snapshot({});
     expect(snapshotTemps(temps)).toEqual([]);
+    expect(snapshotTemps(dir)).toEqual([]);
+    const out = join(dir, "out.db");
+    try {
+      await restoreInto(sqliteSource({ path: out }).target!(), chunksOf(snapshot.stream));
+    } finally {
+      await snapshot.release?.();
+    }
+    expect(statSync(out).size).toBe(snapshot.size);
+    expect(snapshot.size).toBeGreaterThan(2 << 20);
+    expect(rowsOf(out)).toEqual(rowsOf(path));
   });
 });
 
@@ -125,10 +130,12 @@ describe("sqliteSource failures and aborts leave no temp file", () => {
     makeDb(path, ["a", "b"], true);
   });
 
-  it("fails with a SourceError naming the database when the temp directory is missing", async () => {
-    const error = await rejection(sqliteSource({ path, tempDir: join(dir, "missing") }).snapshot({}));
+  it("fails with a SourceError naming the database and the temp file when the temp directory is missing", async () => {
+    const missing = join(dir, "missing");
+    const error = await rejection(sqliteSource({ path, tempDir: missing }).snapshot({}));
     expect(error.code).toBe("SOURCE");
     expect(error.message).toContain(path);
+    expect(error.message).toContain(join(missing, ".data.db.snapshot-"));
     expect(snapshotTemps(dir)).toEqual([]);
   });
 
@@ -194,7 +201,7 @@ describe("sqliteSource failures and aborts leave no temp file", () => {
     }
   });
 
-  it("ends the stream with an error when aborted mid-stream, and release removes the temp file", async () => {
+  it("ends the stream with an AbortedError when aborted mid-stream, leaving no temp file", async () => {
     const big = join(dir, "big.db");
     const db = new Database(big);
     db.exec("CREATE TABLE t (v BLOB); BEGIN");
