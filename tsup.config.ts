@@ -6,6 +6,7 @@ export default defineConfig({
     "adapters/memory": "src/adapters/memory.ts",
     "adapters/s3": "src/adapters/s3.ts",
     fs: "src/fs.ts",
+    sqlite: "src/sqlite.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
