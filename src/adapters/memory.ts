@@ -1,0 +1,100 @@
+/**
+ * `backupper/memory`: a storage adapter that keeps objects in a Map. For tests, demos and
+ * short-lived processes; everything is lost when the process exits.
+ */
+
+import { InvalidKeyError, throwIfAborted } from "../errors.js";
+import { concat } from "../streams.js";
+import type { Body, ListEntry, StorageAdapter } from "../types.js";
+import { bodyChunks, discardBody } from "./body.js";
+import { toAdapterError } from "./wrap-error.js";
+
+/** Chunk size of `get` streams, so a large object is handed out piecewise like a real download. */
+const CHUNK_BYTES = 1024 * 1024;
+
+interface StoredObject {
+  bytes: Uint8Array;
+  lastModified: Date;
+}
+
+/**
+ * Bytes are copied in and out: neither the buffer given to `put` nor a chunk read from `get`
+ * can change what is stored. A stream body becomes visible only once it has ended.
+ */
+export function memoryAdapter(): StorageAdapter {
+  const objects = new Map<string, StoredObject>();
+
+  return {
+    name: "memory",
+
+    async *list(prefix, opts) {
+      throwIfAborted(opts?.signal);
+      const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+      for (const key of keys) {
+        throwIfAborted(opts?.signal);
+        const object = objects.get(key);
+        // Deleted while the caller was consuming the listing.
+        if (object === undefined) continue;
+        const entry: ListEntry = { key, size: object.bytes.byteLength, lastModified: object.lastModified };
+        yield entry;
+      }
+    },
+
+    async put(key, body, opts) {
+      try {
+        checkKey(key);
+        const bytes = await collect(body, opts?.signal);
+        objects.set(key, { bytes, lastModified: new Date() });
+        return {};
+      } catch (error) {
+        discardBody(body, error);
+        throw toAdapterError("memory", "put", error, key);
+      }
+    },
+
+    async get(key, opts) {
+      checkKey(key);
+      throwIfAborted(opts?.signal);
+      const object = objects.get(key);
+      if (object === undefined) return null;
+      return { body: chunkedCopy(object.bytes), size: object.bytes.byteLength };
+    },
+
+    async delete(keys, opts) {
+      for (const key of keys) checkKey(key);
+      throwIfAborted(opts?.signal);
+      for (const key of keys) objects.delete(key);
+    },
+  };
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
+}
+
+async function collect(body: Body, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of bodyChunks(body, signal)) {
+    // Copied now: a producer may reuse its buffer for the next chunk.
+    chunks.push(chunk.slice());
+  }
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks);
+}
+
+function chunkedCopy(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (offset >= bytes.byteLength) {
+          controller.close();
+          return;
+        }
+        const end = Math.min(offset + CHUNK_BYTES, bytes.byteLength);
+        controller.enqueue(bytes.slice(offset, end));
+        offset = end;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,202 @@
+/**
+ * A file as a backup source, and a file as a restore target. Node-only (also Bun and Deno
+ * through their `node:` compatibility); exported from `backupper/fs`.
+ */
+
+import type { Stats } from "node:fs";
+import { mkdir, open, realpath, rename, stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { fileReadStream } from "../adapters/fs/file-read-stream.js";
+import { createStagedFile, errorCode, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
+import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
+import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
+
+export interface FileSourceOptions {
+  /** Backup name (`[A-Za-z0-9._-]`). Default: the file name without its extensions, `/data/queue.db` → `queue`. */
+  name?: string;
+}
+
+export interface FileTargetOptions {
+  /**
+   * Checks the fully written, fsynced temp file before it replaces the target (a SQLite
+   * source runs an integrity check here). Throwing aborts the restore: the error is rethrown
+   * and the target is left as it was.
+   */
+  validate?: (tempPath: string) => Promise<void>;
+  /**
+   * Suffixes of files that belong to the target (`["-wal", "-shm", "-journal"]` for SQLite).
+   * On commit each existing `<target><suffix>` is moved aside to
+   * `<target><suffix>.pre-restore-<id>` (and kept there) so it cannot be applied to the
+   * restored file; they are put back if the final rename fails.
+   */
+  sidecars?: readonly string[];
+}
+
+const NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Streams the file at `path`; a restore goes back to `path` unless another location is given. */
+export function fileSource(path: string, options: FileSourceOptions = {}): Source {
+  checkPath(path);
+  const name = options.name === undefined ? nameFromPath(path) : checkName(options.name);
+
+  return {
+    name,
+
+    async snapshot({ signal }): Promise<SourceSnapshot> {
+      throwIfAborted(signal);
+      let handle;
+      try {
+        handle = await open(path, "r");
+      } catch (error) {
+        throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
+      }
+      let stats: Stats;
+      try {
+        stats = await handle.stat();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
+      }
+      if (!stats.isFile()) {
+        await handle.close().catch(() => undefined);
+        throw new SourceError(`source is not a regular file: ${path}`);
+      }
+      const { stream, close } = fileReadStream(handle, {
+        size: stats.size,
+        signal,
+        toError: (error) => new SourceError(`reading source file ${path} failed: ${describe(error)}`, { cause: error }),
+      });
+      return { stream, size: stats.size, release: close };
+    },
+
+    target(to) {
+      return fileTarget(to ?? path);
+    },
+  };
+}
+
+/**
+ * Restores into the file at `path` through `<path>.restore-<id>` in the same directory,
+ * renamed over `path` only in `commit()`: until then `path` is byte-identical to before. The
+ * replaced file's mode (and owner, when permitted) carry over. A symbolic link at `path` is
+ * followed: the file it points to is replaced, the link stays.
+ */
+export function fileTarget(path: string, options: FileTargetOptions = {}): RestoreTarget {
+  checkPath(path);
+  const sidecars = checkSidecars(options.sidecars);
+
+  return {
+    description: path,
+
+    async begin({ force, signal }): Promise<RestoreStaging> {
+      throwIfAborted(signal);
+      let staged: StagedFile;
+      let target: string;
+      try {
+        target = await realpath(path).catch((error: unknown) => {
+          if (errorCode(error) === "ENOENT") return path;
+          throw error;
+        });
+        const existing = await stat(target).catch((error: unknown) => {
+          if (errorCode(error) === "ENOENT") return undefined;
+          throw error;
+        });
+        if (existing !== undefined && !existing.isFile()) throw new SourceError(`restore target is not a regular file: ${path}`);
+        if (existing !== undefined && !force) throw new TargetExistsError(path);
+        await mkdir(dirname(target), { recursive: true });
+        staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing });
+      } catch (error) {
+        throw targetError(path, "cannot start restore", error);
+      }
+
+      return {
+        async write(chunk) {
+          try {
+            throwIfAborted(signal);
+            await staged.write(chunk);
+          } catch (error) {
+            throw targetError(path, "writing the restore temp file failed", error);
+          }
+        },
+
+        async commit() {
+          try {
+            throwIfAborted(signal);
+            await staged.seal();
+            await options.validate?.(staged.path);
+            throwIfAborted(signal);
+            await replaceWithSidecarsAside(target, staged, sidecars);
+          } catch (error) {
+            await staged.discard();
+            throw targetError(path, "cannot replace the target", error);
+          }
+        },
+
+        abort: () => staged.discard(),
+      };
+    },
+  };
+}
+
+/** Moves existing sidecars aside, renames the staged file over `target`, and puts the sidecars back if that rename fails. */
+async function replaceWithSidecarsAside(target: string, staged: StagedFile, sidecars: readonly string[]): Promise<void> {
+  const id = randomSuffix();
+  const moved: Array<{ from: string; to: string }> = [];
+  try {
+    for (const suffix of sidecars) {
+      const from = target + suffix;
+      const to = `${from}.pre-restore-${id}`;
+      try {
+        await rename(from, to);
+        moved.push({ from, to });
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT") throw error;
+      }
+    }
+    await staged.publish(target);
+  } catch (error) {
+    if (!staged.published) {
+      // Best effort: a sidecar that cannot go back stays, intact, under its .pre-restore name.
+      for (const { from, to } of moved.reverse()) await rename(to, from).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+function targetError(path: string, what: string, error: unknown): BackupError {
+  if (error instanceof BackupError) return error;
+  return new SourceError(`${what} (${path}): ${describe(error)}`, { cause: error });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function checkPath(path: unknown): asserts path is string {
+  if (typeof path !== "string" || path === "") throw new ConfigError("path", "must be a non-empty file path");
+  if (path.includes("\0")) throw new ConfigError("path", "must not contain a NUL character");
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== "string" || !NAME.test(name)) {
+    throw new ConfigError("name", `must be a non-empty string of letters, digits, '.', '_' and '-', got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+/** `/data/queue.db` → `queue`, `backup.tar.gz` → `backup`, `my data.db` → `my-data`. */
+function nameFromPath(path: string): string {
+  const file = basename(path).replace(/^\.+/, "");
+  const stem = file.split(".")[0] ?? "";
+  const name = stem.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "");
+  if (name === "") throw new ConfigError("name", `cannot derive a backup name from ${JSON.stringify(path)}; pass one`);
+  return name;
+}
+
+function checkSidecars(sidecars: unknown): readonly string[] {
+  if (sidecars === undefined) return [];
+  if (!Array.isArray(sidecars) || sidecars.some((s) => typeof s !== "string" || s === "" || s.includes("/"))) {
+    throw new ConfigError("sidecars", "must be an array of non-empty file name suffixes such as \"-wal\"");
+  }
+  return sidecars;
+}
