@@ -5,7 +5,9 @@
  * A snapshot is `VACUUM INTO` a temp file next to the database: one read transaction, so the
  * copy is the database as of one commit even while other connections or processes write (WAL
  * mode included), and SQLite — not a byte copy of a file being written — produces it. The
- * temp file is then streamed from disk, so memory does not grow with the database. (The
+ * temp file is then streamed from disk, so memory does not grow with the database. In
+ * rollback-journal mode that read transaction holds a shared lock, so writers wait (up to
+ * their busy timeout) until the copy is done: WAL mode lets them go on. (The
  * drivers' online-backup APIs restart whenever another connection writes, so on a busy
  * database they may never finish; `VACUUM INTO` always does.)
  */
@@ -133,7 +135,7 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
         }
         throwIfAborted(signal);
       }
-      const file = await fileSource(temp).snapshot(signal ? { signal } : {});
+      const file = await fileSource(temp, { name: "snapshot" }).snapshot(signal ? { signal } : {});
       // The open handle keeps the bytes readable; unlinking now means a process killed
       // mid-upload leaves no temp file behind. Where an open file cannot be unlinked
       // (Windows), release() removes it.
@@ -149,7 +151,7 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
         },
       };
     } catch (error) {
-      await removeTemp();
+      await removeTemp().catch(() => undefined);
       throw error;
     }
   }

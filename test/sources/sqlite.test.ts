@@ -77,10 +77,13 @@ async function rejection(promise: Promise<unknown>): Promise<BackupError> {
 }
 
 describe("sqliteSource snapshot of a live database", () => {
-  for (const via of ["the caller's better-sqlite3 handle", "its own read-only connection"] as const) {
-    it(`is a consistent prefix of a writer's commits, taken through ${via}`, async () => {
+  const cases = (["WAL", "DELETE"] as const).flatMap((journalMode) =>
+    (["the caller's better-sqlite3 handle", "its own read-only connection"] as const).map((via) => ({ journalMode, via })),
+  );
+  for (const { journalMode, via } of cases) {
+    it(`is a consistent prefix of a writer's commits (journal_mode ${journalMode}), taken through ${via}`, async () => {
       const path = join(dir, "queue.db");
-      const writer = await startWriter([process.execPath], "better-sqlite3", path);
+      const writer = await startWriter([process.execPath], "better-sqlite3", path, { journalMode });
       const handle = via === "its own read-only connection" ? undefined : new Database(path);
       try {
         const source = sqliteSource(handle ? { db: handle, path } : { path });

@@ -56,8 +56,21 @@ const READ_ONLY: Record<DriverName, object> = {
   "node:sqlite": { readOnly: true },
 };
 
+/**
+ * How long a connection of ours waits for a lock: in rollback-journal mode a commit briefly
+ * locks out readers, and `VACUUM INTO` should wait for it rather than fail.
+ */
+const BUSY_TIMEOUT_MS = 10_000;
+
 function driver(name: DriverName, Database: DatabaseClass): SqliteDriver {
-  return { name, openReadOnly: (path) => connection(new Database(path, READ_ONLY[name])) };
+  return {
+    name,
+    openReadOnly(path) {
+      const db = connection(new Database(path, READ_ONLY[name]));
+      db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      return db;
+    },
+  };
 }
 
 const isFunction = (value: unknown): value is (...args: unknown[]) => unknown => typeof value === "function";
