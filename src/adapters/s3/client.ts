@@ -37,7 +37,7 @@ export class ResponseFailure extends Error {
     readonly serverMessage: string | undefined,
     readonly requestId: string | undefined,
   ) {
-    super(serverMessage ?? s3Code ?? `HTTP ${status}`);
+    super(serverMessage || s3Code || `HTTP ${status}`);
   }
 }
 
@@ -144,7 +144,7 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
         continue;
       }
       if (failure) {
-        throw new S3Error(failure.serverMessage ?? failure.s3Code ?? `HTTP ${failure.status}`, {
+        throw new S3Error(failure.serverMessage || failure.s3Code || `HTTP ${failure.status}`, {
           operation: req.operation,
           bucket: options.bucket,
           key: req.key,

@@ -165,7 +165,8 @@ async function complete(
         const doc = parseErrorDocument(text);
         throw new ResponseFailure(r.status, doc.code, doc.message ?? "CompleteMultipartUpload answered 200 without a result", doc.requestId);
       }
-      return xmlText(text, "ETag");
+      // Ceph RGW 16 answers an empty <ETag/> here; the object's ETag is then only on HEAD.
+      return xmlText(text, "ETag") || undefined;
     },
   );
 }
