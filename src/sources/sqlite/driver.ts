@@ -90,7 +90,7 @@ export function recogniseHandle(db: unknown): SqliteHandle | undefined {
     const memory = d.filename === "" || d.filename === ":memory:";
     return { driver: driver("bun:sqlite", Database), connection: connection(d), filename: memory ? null : d.filename };
   }
-  if (isFunction(d.exec) && (isFunction(d.location) || typeof d.isOpen === "boolean")) {
+  if (isFunction(d.exec) && (isFunction(d.location) || Database.name === "DatabaseSync")) {
     // location() appeared in Node 24 / 22.16; older node:sqlite cannot say which file it has open.
     const filename = isFunction(d.location) ? ((d.location() as string | null) ?? null) : undefined;
     return { driver: driver("node:sqlite", Database), connection: connection(d), filename };
