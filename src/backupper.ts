@@ -15,7 +15,7 @@ import {
   toAbortedError,
 } from "./errors.js";
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
-import { META_SUFFIX, metaKeyOf, parseDataKey } from "./keys.js";
+import { META_SUFFIX, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
 import { resolveOptions, type BackupperOptions } from "./options.js";
 import { readBackup } from "./restore.js";
 import { planRetention } from "./retention/policy.js";
@@ -130,18 +130,26 @@ export function createBackupper(options: BackupperOptions): Backupper {
     const deleted = decisions.filter((d) => !d.keep);
     const staleBefore = Date.now() - o.incompleteGrace;
     const stale = incomplete.filter((e) => e.age.getTime() < staleBefore).map((e) => e.key);
+    let abandonedUploads: string[] = [];
     if (!dryRun) {
       const doomed = deleted.map((d) => d.key);
       // Metadata first: a backup interrupted here is merely incomplete, never a marker without data.
       await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete(doomed.map(metaKeyOf), { signal }));
       await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete([...doomed, ...stale], { signal }));
       count = backups.length - doomed.length;
+      const { cleanupIncomplete } = o.adapter;
+      if (cleanupIncomplete) {
+        abandonedUploads = await adapterCall(o.adapter, "cleanupIncomplete", undefined, signal, () =>
+          cleanupIncomplete.call(o.adapter, namePrefix(o.prefix, o.name), new Date(staleBefore), { signal }),
+        );
+      }
     }
     const report: PruneReport = {
       dryRun,
       deleted: deleted.map((d) => ({ key: d.key, reason: d.reasons.join(", ") })),
       kept: decisions.filter((d) => d.keep).map((d) => ({ key: d.key, reasons: d.reasons })),
       incomplete: stale,
+      abandonedUploads,
     };
     if (!dryRun) emitter.emit("pruned", report);
     return report;

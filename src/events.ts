@@ -24,6 +24,8 @@ export interface PruneReport {
   kept: Array<{ key: string; reasons: string[] }>;
   /** Incomplete objects (data without metadata, metadata without data) removed after the grace period. */
   incomplete: string[];
+  /** Adapter leftovers of interrupted uploads (e.g. S3 multipart uploads) removed after the grace period; empty on a dry run. */
+  abandonedUploads: string[];
 }
 
 export interface BackupEvents {

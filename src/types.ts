@@ -78,6 +78,14 @@ export interface StorageAdapter {
 
   /** Deletes the keys. Missing keys are not an error; any key that could not be deleted is. */
   delete(keys: readonly string[], opts?: DeleteOptions): Promise<void>;
+
+  /**
+   * Optional. Removes the adapter's own leftovers of interrupted `put`s under `prefix` that
+   * started before `olderThan` (S3: multipart uploads never completed or aborted; fs: temp
+   * files of a killed process), and returns a description of each. Never touches complete
+   * objects. Failures reject like `delete`.
+   */
+  cleanupIncomplete?(prefix: string, olderThan: Date, opts?: DeleteOptions): Promise<string[]>;
 }
 
 /** A consistent, point-in-time view of a source, streamed once. */

@@ -372,4 +372,26 @@ describe("retention and listing", () => {
     expect(report.incomplete.sort()).toEqual([stale, orphanMeta].sort());
     expect(await listKeys(adapter)).toHaveLength(4);
   });
+
+  it("asks the adapter to clean up abandoned uploads of this source after the grace period, never on a dry run", async () => {
+    const calls: Array<[string, number]> = [];
+    const base = memoryAdapter();
+    const adapter: StorageAdapter = {
+      ...base,
+      async cleanupIncomplete(prefix, olderThan) {
+        calls.push([prefix, olderThan.getTime()]);
+        return [`upload-under-${prefix}`];
+      },
+    };
+    const b = createBackupper({ adapter, source: bytesSource(randomBytes(10), { name: "q" }), incompleteGrace: 60_000 });
+    await b.prune({ dryRun: true });
+    expect(calls).toEqual([]);
+    const before = Date.now();
+    const report = await b.prune();
+    expect(report.abandonedUploads).toEqual(["upload-under-backups/q-"]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toBe("backups/q-");
+    expect(calls[0]![1]).toBeGreaterThanOrEqual(before - 60_000);
+    expect(calls[0]![1]).toBeLessThanOrEqual(Date.now() - 60_000);
+  });
 });
