@@ -12,23 +12,21 @@ import { CHUNK_SIZE, createOutput } from "./output.js";
 
 /** The part of a `node:zlib` stream this codec relies on. */
 interface ZlibStream {
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback: (error?: unknown) => void): boolean;
   end(): void;
   pause(): void;
   resume(): void;
   destroy(error?: unknown): void;
   on(event: "data", listener: (piece: Uint8Array) => void): void;
   on(event: "error", listener: (error: unknown) => void): void;
-  on(event: "drain" | "end" | "close", listener: () => void): void;
-  once(event: "drain" | "end", listener: () => void): void;
-  off(event: "drain" | "end", listener: () => void): void;
+  on(event: "end" | "close", listener: () => void): void;
+  once(event: "end", listener: () => void): void;
 }
 
 interface ZlibOptions {
   level?: number;
   chunkSize: number;
   readableHighWaterMark: number;
-  writableHighWaterMark: number;
 }
 
 interface ZlibModule {
@@ -40,12 +38,7 @@ interface CryptoModule {
   createHash(algorithm: "sha256"): { update(data: Uint8Array): unknown; digest(encoding: "hex"): string };
 }
 
-const STREAM_OPTIONS = {
-  chunkSize: CHUNK_SIZE,
-  readableHighWaterMark: CHUNK_SIZE,
-  // A few chunks queued ahead keep the zlib thread busy while the main thread hashes.
-  writableHighWaterMark: 4 * CHUNK_SIZE,
-};
+const STREAM_OPTIONS = { chunkSize: CHUNK_SIZE, readableHighWaterMark: CHUNK_SIZE };
 
 /** The native codec, or undefined where the runtime lacks `node:zlib` or `node:crypto`. */
 export async function loadNativeCodec(): Promise<Codec | undefined> {
@@ -76,8 +69,8 @@ export async function loadNativeCodec(): Promise<Codec | undefined> {
 }
 
 /**
- * A Web Streams pair over a Node zlib stream. Backpressure: writes wait for `drain`, and
- * the zlib stream is paused while the consumer's queue is full (Node's zlib then stops
+ * A Web Streams pair over a Node zlib stream. Backpressure: writes wait for zlib (below),
+ * and the zlib stream is paused while the consumer's queue is full (Node's zlib then stops
  * inflating, which bounds a gzip bomb). Zlib errors (`Z_DATA_ERROR`, "unexpected end of
  * file") error both sides.
  */
@@ -101,20 +94,15 @@ function webPair(stream: ZlibStream): ReadableWritablePair<Uint8Array, Uint8Arra
     },
   });
 
-  // Resolves on `event`, rejects if the stream fails first.
-  const until = (event: "drain" | "end") =>
+  // Resolves when `start`'s callback is called, rejects if the stream fails first.
+  const settled = (start: (done: () => void) => void) =>
     new Promise<void>((resolve, reject) => {
       if (failure) return reject(failure.reason);
-      const done = () => {
-        stopWaiting.delete(onFail);
+      stopWaiting.add(reject);
+      start(() => {
+        stopWaiting.delete(reject);
         resolve();
-      };
-      const onFail = (reason: unknown) => {
-        stream.off(event, done);
-        reject(reason);
-      };
-      stopWaiting.add(onFail);
-      stream.once(event, done);
+      });
     });
 
   stream.on("data", (piece) => {
@@ -127,16 +115,24 @@ function webPair(stream: ZlibStream): ReadableWritablePair<Uint8Array, Uint8Arra
   stream.on("error", fail);
   stream.on("close", () => fail(new Error("zlib stream closed before its end")));
 
+  // Each write is handed to zlib at once but resolves only when the one before it has
+  // been consumed: zlib always has the next chunk queued, never idles between chunks, and
+  // holds at most two of them, whatever their size.
+  let previous = Promise.resolve();
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       if (failure) throw failure.reason;
       if (chunk.length === 0) return;
-      if (!stream.write(chunk)) await until("drain");
+      const before = previous;
+      previous = settled((done) => stream.write(chunk, (error) => error || done()));
+      // Its failure is reported by the next write, close() or the readable side.
+      previous.catch(() => {});
+      await before;
     },
     async close() {
-      const ended = until("end");
+      const ended = settled((done) => stream.once("end", done));
       stream.end();
-      await ended;
+      await Promise.all([previous, ended]);
     },
     abort(reason) {
       fail(reason);
