@@ -20,9 +20,10 @@ if (missing !== undefined) describe.skip(`s3 on Ceph RGW: NOT RUN, ${missing}`, 
 async function sha256Stream(stream: ReadableStream<Uint8Array>): Promise<{ hex: string; size: number }> {
   const hash = createHash("sha256");
   let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.length;
+  const reader = stream.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    hash.update(r.value);
+    size += r.value.length;
   }
   return { hex: hash.digest("hex"), size };
 }

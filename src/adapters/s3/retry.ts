@@ -34,7 +34,8 @@ const RETRYABLE_CODES = new Set([
 
 export function isRetryable(status: number | undefined, code: string | undefined): boolean {
   if (code !== undefined && RETRYABLE_CODES.has(code)) return true;
-  return status === undefined || status >= 500 || status === 429;
+  // 501 NotImplemented is an answer, not an outage.
+  return status === undefined || (status >= 500 && status !== 501) || status === 429;
 }
 
 export interface RetryPolicy {
