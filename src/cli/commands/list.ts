@@ -1,0 +1,26 @@
+/** `backupper list`: the complete backups of this source, newest first. */
+import { EXIT_CODES } from "../exit-codes.js";
+import { infoJson, sizes } from "../output.js";
+import { describeDestination, setUp } from "../setup.js";
+import { formatAge } from "../units.js";
+import type { Command } from "./context.js";
+
+export const list: Command = async ({ config, out, signal }) => {
+  const { backupper } = await setUp(config);
+  const backups = await backupper.list({ signal });
+  if (config.json) {
+    out.json(backups.map(infoJson));
+    return EXIT_CODES.OK;
+  }
+  if (backups.length === 0) {
+    out.line(`No backups of "${config.name}" in ${describeDestination(config)}`);
+    return EXIT_CODES.OK;
+  }
+  const now = Date.now();
+  for (const b of backups) {
+    const flag = b.verified ? "" : `  [${b.problem ?? "no metadata: restore needs --allow-unverified"}]`;
+    out.line(`${b.key}  ${b.timestamp.toISOString()} (${formatAge(now - b.timestamp.getTime())})  ${sizes(b)}${flag}`);
+  }
+  out.line(`${backups.length} backup${backups.length === 1 ? "" : "s"} of "${config.name}" in ${describeDestination(config)}, keeping ${config.retention}`);
+  return EXIT_CODES.OK;
+};

@@ -1,0 +1,26 @@
+/** `backupper now`: one backup, then retention, as the seed's `backup now`. */
+import { ConfigError } from "../../errors.js";
+import type { PruneReport } from "../../events.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import { infoJson, sizes } from "../output.js";
+import { describeDestination, setUp } from "../setup.js";
+import { formatDuration } from "../units.js";
+import type { Command } from "./context.js";
+
+export const now: Command = async ({ config, out, signal }) => {
+  if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
+  let pruned: PruneReport | undefined;
+  const { backupper } = await setUp(config, { pruned: (report) => (pruned = report) });
+  const stopProgress = config.json ? () => undefined : out.progress(backupper);
+  const info = await backupper.backup({ signal }).finally(stopProgress);
+  const deleted = pruned?.deleted.map((d) => d.key) ?? [];
+  if (config.json) {
+    out.json({ backup: infoJson(info), pruned: deleted });
+    return EXIT_CODES.OK;
+  }
+  out.line(`Backed up ${config.source} to ${describeDestination(config)}`);
+  out.line(`  ${info.key}`);
+  out.line(`  ${sizes(info)}, sha256 ${info.checksum}, ${formatDuration(info.durationMs ?? 0)}`);
+  if (deleted.length > 0) out.line(`Retention (keep ${config.retention}) deleted ${deleted.length}: ${deleted.join(", ")}`);
+  return EXIT_CODES.OK;
+};

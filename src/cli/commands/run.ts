@@ -1,0 +1,45 @@
+/**
+ * `backupper run`: the scheduler in the foreground, for a sidecar or a service manager. The
+ * first SIGINT/SIGTERM lets a running backup finish, a second one aborts it; either way the
+ * process exits 0 once nothing is running, so a restart policy sees a clean stop.
+ */
+import { ConfigError } from "../../errors.js";
+import { EXIT_CODES } from "../exit-codes.js";
+import { sizes } from "../output.js";
+import { describeDestination, setUp } from "../setup.js";
+import { formatDuration } from "../units.js";
+import type { Command } from "./context.js";
+
+export const run: Command = async ({ config, out, onSignal }) => {
+  if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
+  const stamp = () => new Date().toISOString();
+  const log = (text: string) => out.line(`${stamp()} ${text}`);
+  const { backupper } = await setUp(config, {
+    started: (e) => log(`backup started: ${e.key}`),
+    succeeded: (info) => log(`backup done: ${info.key}, ${sizes(info)}, ${formatDuration(info.durationMs ?? 0)}`),
+    failed: (e) => out.warn(`${stamp()} ${e.operation} failed${e.key ? ` (${e.key})` : ""}: ${e.error.code}: ${e.error.message}`),
+    pruned: (report) => {
+      if (report.deleted.length > 0) log(`retention deleted ${report.deleted.map((d) => d.key).join(", ")}`);
+    },
+    skipped: () => log("scheduled backup skipped: one is still running"),
+  });
+  const stopped = new Promise<void>((resolve) => {
+    onSignal((second) => {
+      if (second) {
+        log("aborting the running backup");
+        void backupper.stop({ abort: true });
+        return;
+      }
+      log(`stopping${backupper.status().running ? ": waiting for the running backup (signal again to abort it)" : ""}`);
+      void backupper.stop().then(resolve);
+    });
+  });
+  backupper.start({ keepAlive: true });
+  log(
+    `backing up ${config.source} to ${describeDestination(config)}: first in ${formatDuration(config.initialDelay)}, ` +
+      `then every ${formatDuration(config.interval)}, keeping ${config.retention}`,
+  );
+  await stopped;
+  log("stopped");
+  return EXIT_CODES.OK;
+};

@@ -1,0 +1,244 @@
+/**
+ * The bin's configuration: a pure function of (argv, env), so every rule below is unit- and
+ * property-tested without processes. Flags override variables; an empty variable counts as
+ * unset (as `docker run -e VAR=` produces); a set but invalid value is a `ConfigError` naming
+ * the variable or flag, never replaced by a default. Values are checked by the same
+ * validators the library uses, with the option renamed to where the value came from.
+ */
+import { resolveOptions as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
+import { ConfigError } from "../errors.js";
+import { resolveOptions as checkBackupperOptions } from "../options.js";
+import { fileSource } from "../sources/file.js";
+import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
+import { parseDuration } from "./units.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export type Destination =
+  | { kind: "dir"; root: string }
+  | {
+      kind: "s3";
+      options: Required<Pick<S3AdapterOptions, "bucket" | "region" | "accessKeyId" | "secretAccessKey">> &
+        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken">;
+      /** Which family of variables gave the credentials. */
+      credentialsFrom: "S3_*" | "AWS_*";
+    };
+
+export interface CliConfig {
+  command: CommandName;
+  /** The backup key of `restore` and `verify`. */
+  key: string | undefined;
+  json: boolean;
+  force: boolean;
+  allowUnverified: boolean;
+  dryRun: boolean;
+  /** `restore --to`. */
+  to: string | undefined;
+  /** `status --max-age`, ms. */
+  maxAge: number | undefined;
+  destination: Destination;
+  /** Why `now` and `run` refuse to back up, or undefined when backups are enabled. */
+  disabled: string | undefined;
+  /** The file or SQLite database backed up, and restored into by default. */
+  source: string | undefined;
+  name: string;
+  prefix: string;
+  retention: number;
+  interval: number;
+  initialDelay: number;
+}
+
+export type Invocation = Exclude<CommandLine, { kind: "command" }> | { kind: "command"; config: CliConfig };
+
+const DEFAULTS = { prefix: "backups/", retention: 7, interval: 21_600_000, initialDelay: 60_000 };
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
+
+interface Setting {
+  value: string;
+  /** `--flag` or the variable's name: what an error names. */
+  from: string;
+}
+
+/** The flag if given, else the first set variable of `names`. */
+function setting(env: Env, flag: { name: string; value: string | undefined } | undefined, ...names: string[]): Setting | undefined {
+  if (flag?.value !== undefined) return { value: flag.value, from: `--${flag.name}` };
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== "") return { value, from: name };
+  }
+  return undefined;
+}
+
+function fromFlag(flags: Flags, name: keyof Flags & string) {
+  const value = flags[name];
+  return { name, value: typeof value === "string" ? value : undefined };
+}
+
+function wholeNumber(s: Setting): number {
+  if (!/^\d+$/.test(s.value.trim())) throw new ConfigError(s.from, `must be a whole number >= 1, got ${JSON.stringify(s.value)}`);
+  return Number(s.value.trim());
+}
+
+function duration(s: Setting): number {
+  const ms = parseDuration(s.value.trim());
+  if (ms === undefined) {
+    throw new ConfigError(s.from, `must be milliseconds or a duration such as 30m, 6h, 2d, got ${JSON.stringify(s.value)}`);
+  }
+  return ms;
+}
+
+function boolean(s: Setting): boolean {
+  const v = s.value.trim().toLowerCase();
+  if (TRUE.includes(v)) return true;
+  if (FALSE.includes(v)) return false;
+  throw new ConfigError(s.from, `must be one of ${[...TRUE, ...FALSE].join(", ")}, got ${JSON.stringify(s.value)}`);
+}
+
+/** Runs a library validator, renaming the option in its ConfigError to the flag or variable that set it. */
+function checkedAs<T>(origin: Record<string, string | undefined>, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    const renamed = error instanceof ConfigError ? origin[error.option] : undefined;
+    if (renamed === undefined || !(error instanceof ConfigError)) throw error;
+    throw new ConfigError(renamed, error.message.slice(error.option.length + 2));
+  }
+}
+
+function unused(): never {
+  throw new Error("configuration check only");
+}
+
+function s3Destination(env: Env): Destination {
+  const bucket = setting(env, undefined, "S3_BUCKET");
+  if (!bucket) {
+    throw new ConfigError("S3_BUCKET", "is required to back up to S3 (or give --dir / BACKUP_DIR for a local directory)");
+  }
+  const endpoint = setting(env, undefined, "S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+  const region = setting(env, undefined, "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION");
+  const pathStyle = setting(env, undefined, "S3_FORCE_PATH_STYLE");
+  // The credentials come as a family: an S3_* key never pairs with an AWS_* secret or token.
+  const family = setting(env, undefined, "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY") ? "S3" : "AWS";
+  const keyId = setting(env, undefined, `${family}_ACCESS_KEY_ID`);
+  const secret = setting(env, undefined, `${family}_SECRET_ACCESS_KEY`);
+  const token = setting(env, undefined, `${family}_SESSION_TOKEN`);
+  if (!keyId) throw new ConfigError(`${family}_ACCESS_KEY_ID`, "is required to back up to S3 (S3_ACCESS_KEY_ID, or AWS_ACCESS_KEY_ID)");
+  if (!secret) throw new ConfigError(`${family}_SECRET_ACCESS_KEY`, `is required with ${keyId.from}`);
+
+  const options = {
+    bucket: bucket.value,
+    // R2 signs with region "auto"; other custom endpoints (MinIO, Ceph) expect us-east-1, as does AWS's global default.
+    region: region?.value ?? (endpoint && /\.r2\.cloudflarestorage\.com$/.test(hostOf(endpoint.value)) ? "auto" : "us-east-1"),
+    accessKeyId: keyId.value,
+    secretAccessKey: secret.value,
+    ...(endpoint ? { endpoint: endpoint.value } : {}),
+    // Path-style by default on a custom endpoint, as bunqueue's Bun S3 client does: self-hosted servers rarely have bucket DNS.
+    ...(pathStyle ? { forcePathStyle: boolean(pathStyle) } : endpoint ? { forcePathStyle: true } : {}),
+    ...(token ? { sessionToken: token.value } : {}),
+  };
+  const origin = {
+    bucket: bucket.from,
+    region: region?.from ?? "S3_REGION",
+    endpoint: endpoint?.from,
+    forcePathStyle: pathStyle?.from ?? "S3_FORCE_PATH_STYLE",
+    accessKeyId: keyId.from,
+    secretAccessKey: secret.from,
+    sessionToken: token?.from,
+  };
+  checkedAs(origin, () => checkS3Options(options));
+  return { kind: "s3", options, credentialsFrom: family === "S3" ? "S3_*" : "AWS_*" };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
+}
+
+function destinationOf(env: Env, flags: Flags): Destination {
+  const dir = setting(env, fromFlag(flags, "dir"), "BACKUP_DIR");
+  if (dir?.from === "BACKUP_DIR" && setting(env, undefined, "S3_BUCKET")) {
+    throw new ConfigError("BACKUP_DIR", "and S3_BUCKET are both set: unset one, or choose with --dir");
+  }
+  return dir ? { kind: "dir", root: dir.value } : s3Destination(env);
+}
+
+function disabledReason(env: Env, destination: Destination): string | undefined {
+  const enabled = setting(env, undefined, "S3_BACKUP_ENABLED");
+  if (enabled && !boolean(enabled)) return `S3_BACKUP_ENABLED is ${JSON.stringify(enabled.value)}`;
+  if (!enabled && destination.kind === "s3") return "S3_BACKUP_ENABLED is not set (set it to 1 to back up to S3)";
+  return undefined;
+}
+
+function resolveConfig(command: CommandName, key: string | undefined, flags: Flags, env: Env): CliConfig {
+  const destination = destinationOf(env, flags);
+  const disabled = disabledReason(env, destination);
+  const source = setting(env, fromFlag(flags, "source"), "BACKUP_SOURCE");
+  const name = setting(env, fromFlag(flags, "name"), "BACKUP_NAME");
+  const prefix = setting(env, fromFlag(flags, "prefix"), "S3_BACKUP_PREFIX");
+  const retention = setting(env, fromFlag(flags, "retention"), "S3_BACKUP_RETENTION");
+  const interval = setting(env, fromFlag(flags, "interval"), "S3_BACKUP_INTERVAL");
+  const initialDelay = setting(env, fromFlag(flags, "initial-delay"));
+  const maxAge = setting(env, fromFlag(flags, "max-age"));
+
+  const sourceName = source ? checkedAs({ path: source.from, name: source.from }, () => fileSource(source.value).name) : undefined;
+  if (!name && !sourceName) {
+    throw new ConfigError("BACKUP_NAME", "is required when no --source / BACKUP_SOURCE is given (the NAME in NAME-<timestamp>-<id>.db.gz)");
+  }
+  if ((command === "now" || command === "run") && !source) {
+    throw new ConfigError("BACKUP_SOURCE", `is required for ${command}: the file or SQLite database to back up (or --source)`);
+  }
+  if (command === "restore" && !source && flags.to === undefined) {
+    throw new ConfigError("BACKUP_SOURCE", "is required for restore unless --to says where to write (or --source)");
+  }
+  if (maxAge && duration(maxAge) < 1) throw new ConfigError(maxAge.from, "must be at least 1 ms");
+
+  const config: CliConfig = {
+    command,
+    key,
+    json: flags.json === true,
+    force: flags.force === true,
+    allowUnverified: flags["allow-unverified"] === true,
+    dryRun: flags["dry-run"] === true,
+    to: flags.to,
+    maxAge: maxAge ? duration(maxAge) : undefined,
+    destination,
+    disabled,
+    source: source?.value,
+    name: name?.value ?? sourceName!,
+    prefix: prefix?.value ?? DEFAULTS.prefix,
+    retention: retention ? wholeNumber(retention) : DEFAULTS.retention,
+    interval: interval ? duration(interval) : DEFAULTS.interval,
+    initialDelay: initialDelay ? duration(initialDelay) : DEFAULTS.initialDelay,
+  };
+  const origin = {
+    name: name?.from ?? source?.from,
+    "source.name": source?.from,
+    prefix: prefix?.from,
+    retention: retention?.from,
+    interval: interval?.from,
+    initialDelay: initialDelay?.from,
+  };
+  checkedAs(origin, () =>
+    checkBackupperOptions({
+      adapter: { name: "check", list: unused, put: unused, get: unused, delete: unused },
+      source: { name: config.name, snapshot: unused },
+      name: config.name,
+      prefix: config.prefix,
+      retention: config.retention,
+      interval: config.interval,
+      initialDelay: config.initialDelay,
+    }),
+  );
+  return config;
+}
+
+/** The whole invocation: help and version need no configuration, every command needs a valid one. */
+export function parseConfig(argv: readonly string[], env: Env): Invocation {
+  const line = parseCommandLine(argv);
+  if (line.kind !== "command") return line;
+  return { kind: "command", config: resolveConfig(line.command, line.key, line.flags, env) };
+}

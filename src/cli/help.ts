@@ -1,0 +1,112 @@
+/** The `--help` texts: the reference for commands, flags, environment variables and exit codes. */
+import type { CommandName } from "./args.js";
+import { EXIT_CODES } from "./exit-codes.js";
+
+const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
+  now: {
+    usage: "backupper now [--json]",
+    about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
+    flags: ["--json               print the backup (and the keys retention deleted) as JSON"],
+  },
+  list: {
+    usage: "backupper list [--json]",
+    about: "List the complete backups of this source, newest first. Backups without metadata are marked.",
+    flags: ["--json               print an array of backups as JSON"],
+  },
+  restore: {
+    usage: "backupper restore <key> [-f|--force] [--to <path>] [--allow-unverified] [--json]",
+    about:
+      "Download a backup, verify its size and SHA-256 (and a SQLite database's header and integrity),\n" +
+      "and only then replace the target atomically. The target is the source unless --to is given;\n" +
+      "an existing target is replaced only with --force, and is untouched when anything fails.",
+    flags: [
+      "-f, --force          replace an existing target (a SQLite target's -wal/-shm/-journal are moved aside)",
+      "--to <path>          restore there instead of over the source",
+      "--allow-unverified   restore a backup without metadata (bunqueue's oldest format): no checksum to check",
+      "--json               print the result as JSON",
+    ],
+  },
+  verify: {
+    usage: "backupper verify <key> [--json]",
+    about: "Download a backup and check it end to end (stored and original SHA-256, sizes) without writing anything.",
+    flags: ["--json               print the result as JSON"],
+  },
+  status: {
+    usage: "backupper status [--max-age <duration>] [--json]",
+    about:
+      "Show the configuration (credentials masked) and the backups: count against retention, the newest and its age.\n" +
+      "With --max-age, exit 8 when the newest backup is older than that, or there is none (for cron and monitoring).",
+    flags: [
+      "--max-age <duration> e.g. 26h, 90m, 2d, 1h30m, or milliseconds",
+      "--json               print the status as JSON",
+    ],
+  },
+  prune: {
+    usage: "backupper prune [--dry-run] [--json]",
+    about: "Apply retention (keep the newest N) and remove incomplete uploads older than an hour.",
+    flags: ["--dry-run            only report what would be deleted", "--json               print the report as JSON"],
+  },
+  run: {
+    usage: "backupper run [--initial-delay <duration>]",
+    about:
+      "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
+      "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
+      "Refused while backups are disabled.",
+    flags: ["--initial-delay <d>  delay before the first backup (default 1m)"],
+  },
+};
+
+const COMMON = `What and where (flags override the variables):
+  --source <path>      BACKUP_SOURCE         the file or SQLite database (detected by its header) to back up,
+                                             and where restore writes by default
+  --name <name>        BACKUP_NAME           the NAME in NAME-<timestamp>-<id>.db.gz (default: the source's file
+                                             name without extension)
+  --dir <path>         BACKUP_DIR            keep backups in a local directory instead of S3 (no account needed)
+  --prefix <prefix>    S3_BACKUP_PREFIX      key prefix (default backups/)
+  --retention <n>      S3_BACKUP_RETENTION   backups to keep (default 7)
+  --interval <d>       S3_BACKUP_INTERVAL    time between scheduled backups, ms or 30m/6h/2d (default 21600000 = 6h)
+  -h, --help                                 help for the command`;
+
+const ENVIRONMENT = `S3 (when no --dir / BACKUP_DIR is given):
+  S3_BACKUP_ENABLED      1/true/yes/on or 0/false/no/off. now and run refuse to back up unless it is on;
+                         0 also disables them with --dir. Other commands work either way.
+  S3_BUCKET              bucket (required)
+  S3_ACCESS_KEY_ID       access key (or AWS_ACCESS_KEY_ID)
+  S3_SECRET_ACCESS_KEY   secret key (or AWS_SECRET_ACCESS_KEY; the pair is taken from one family)
+  S3_SESSION_TOKEN       session token of temporary credentials (or AWS_SESSION_TOKEN)
+  S3_REGION              signing region (or AWS_REGION, AWS_DEFAULT_REGION; default us-east-1, auto on R2)
+  S3_ENDPOINT            server URL for R2, MinIO, Spaces, Ceph (or AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)
+  S3_FORCE_PATH_STYLE    1/0; default 1 with a custom endpoint, 0 on AWS
+An empty variable counts as unset; an invalid value is an error naming it.`;
+
+const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
+  OK: "success",
+  UNEXPECTED: "unexpected error",
+  USAGE: "usage or configuration error, or backups disabled",
+  NOT_FOUND: "backup not found",
+  INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata",
+  TARGET_EXISTS: "restore target exists (use --force)",
+  STORAGE: "storage error (S3 or directory: unreachable, denied, missing bucket)",
+  IN_PROGRESS: "a backup is already running",
+  STALE: "status --max-age: newest backup too old, or none",
+  SOURCE: "the source cannot be read, or the restore target cannot be written",
+  INTERRUPTED: "interrupted by SIGINT/SIGTERM",
+};
+
+function exitCodes(): string {
+  const rows = Object.entries(EXIT_CODES).map(([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_TEXT[name as keyof typeof EXIT_CODES]}`);
+  return `Exit codes:\n${rows.join("\n")}`;
+}
+
+export function helpText(command: CommandName | undefined): string {
+  if (command !== undefined) {
+    const c = USAGE[command];
+    return `Usage: ${c.usage}\n\n${c.about}\n\n${c.flags.join("\n")}\n\n${COMMON}\n\n${ENVIRONMENT}\n\n${exitCodes()}\n`;
+  }
+  const commands = Object.values(USAGE).map((c) => `  ${c.usage}`);
+  return (
+    "backupper: verified, streaming backups of a file or SQLite database to S3 or a directory\n\n" +
+    `Commands:\n${commands.join("\n")}\n  backupper help [command] | <command> --help | --version\n\n` +
+    `${COMMON}\n\n${ENVIRONMENT}\n\n${exitCodes()}\n`
+  );
+}

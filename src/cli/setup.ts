@@ -1,0 +1,80 @@
+/** Turns a configuration into a working backupper: the storage adapter, and the source detected from the file itself. */
+import { open } from "node:fs/promises";
+import { s3Adapter } from "../adapters/s3.js";
+import { fsAdapter } from "../adapters/fs.js";
+import { createBackupper, type Backupper } from "../backupper.js";
+import type { BackupHooks } from "../events.js";
+import { ConfigError } from "../errors.js";
+import { fileSource } from "../sources/file.js";
+import { sqliteSource } from "../sources/sqlite.js";
+import type { Source, StorageAdapter } from "../types.js";
+import type { CliConfig, Destination } from "./config.js";
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+export type SourceKind = "sqlite" | "file";
+
+/** True when `path` starts with the SQLite header; false for anything else, including a missing file. */
+export async function isSqliteFile(path: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const header = new Uint8Array(16);
+    const { bytesRead } = await handle.read(header, 0, 16, 0);
+    return bytesRead === 16 && new TextDecoder("latin1").decode(header) === SQLITE_MAGIC;
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+function adapterFor(destination: Destination): StorageAdapter {
+  return destination.kind === "dir" ? fsAdapter({ root: destination.root }) : s3Adapter(destination.options);
+}
+
+/** `s3://bucket/backups/ at https://endpoint` or `/var/backups/backups/`: where the backups are, for messages. */
+export function describeDestination(config: CliConfig): string {
+  const d = config.destination;
+  if (d.kind === "dir") return `${d.root.replace(/\/+$/, "")}/${config.prefix}`;
+  return `s3://${d.options.bucket}/${config.prefix}${d.options.endpoint ? ` at ${d.options.endpoint}` : ""}`;
+}
+
+async function sourceAt(path: string, name: string): Promise<{ source: Source; kind: SourceKind }> {
+  if (await isSqliteFile(path)) return { source: sqliteSource({ path, name }), kind: "sqlite" };
+  return { source: fileSource(path, { name }), kind: "file" };
+}
+
+/** For commands that only read the bucket: nothing to snapshot, no default restore location. */
+function noSource(name: string): Source {
+  return {
+    name,
+    snapshot: () => Promise.reject(new ConfigError("BACKUP_SOURCE", "is required to take a backup (or --source)")),
+  };
+}
+
+export interface Setup {
+  backupper: Backupper;
+  /** What the source (or, without one, `--to`) holds, by its header; undefined without either. */
+  kind: SourceKind | undefined;
+}
+
+export async function setUp(config: CliConfig, on: BackupHooks = {}): Promise<Setup> {
+  const path = config.source ?? config.to;
+  const found = path === undefined ? undefined : await sourceAt(path, config.name);
+  const backupper = createBackupper({
+    adapter: adapterFor(config.destination),
+    source: found?.source ?? noSource(config.name),
+    name: config.name,
+    prefix: config.prefix,
+    retention: config.retention,
+    interval: config.interval,
+    initialDelay: config.initialDelay,
+    on,
+  });
+  return { backupper, kind: found?.kind };
+}
