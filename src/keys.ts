@@ -29,7 +29,8 @@ export function checkName(name: unknown, option = "name"): string {
   let problem: string | undefined;
   if (typeof name !== "string") problem = "must be a string";
   else if (!NAME.test(name)) problem = "must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
-  else if (new RegExp(`-${TIMESTAMP}$`).test(name)) problem = "must not end with a timestamp (keys of two sources would mix)";
+  // `queue-<ts>-x` would write `queue-<ts>-x-<ts>-<id>.db.gz`, which also parses as a key of `queue`.
+  else if (new RegExp(`-${TIMESTAMP}(?:-|$)`).test(name)) problem = "must not contain -<timestamp> followed by - or the end (keys of two sources would mix)";
   if (problem) throw new ConfigError(option, `${JSON.stringify(name)} ${problem}`);
   return name as string;
 }
