@@ -79,8 +79,9 @@ const isFunction = (value: unknown): value is (...args: unknown[]) => unknown =>
 export function recogniseHandle(db: unknown): SqliteHandle | undefined {
   if (typeof db !== "object" || db === null) return undefined;
   const d = db as AnyDatabase;
-  if (!isFunction(d.prepare) || !isFunction(d.close)) return undefined;
-  const Database = d.constructor as DatabaseClass;
+  // The handle's own class opens the snapshot and restore files for integrity_check.
+  if (!isFunction(d.prepare) || !isFunction(d.close) || !isFunction(d.constructor)) return undefined;
+  const Database = d.constructor as unknown as DatabaseClass;
   // node:sqlite (Node >= 24, Deno, Bun's compatibility module) also has `serialize` and
   // `function`, so each driver is told apart by a member only it has.
   if (isFunction(d.backup) && isFunction(d.pragma)) {
