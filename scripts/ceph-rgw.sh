@@ -8,6 +8,8 @@
 #
 # DIR defaults to $CEPH_RGW_DIR, or a new temp dir on start. Needs the Debian packages
 # radosgw ceph-mon ceph-osd uuid-runtime, plus curl and node (free ports, signed PUT).
+# With CEPH_RGW_OWNER_PID set, a watchdog stops the gateway once that process is gone, so a
+# test run that is killed does not leave a cluster behind. A failed start writes DIR/failed.
 set -euo pipefail
 
 ACCESS_KEY=${CEPH_RGW_ACCESS_KEY:-backupper-test}
@@ -17,7 +19,11 @@ REGION=us-east-1
 # Without a monitor or an OSD every ceph call waits forever: each one gets a limit.
 T=20
 
-log() { echo "ceph-rgw: $*" >&2; }
+LOG=""
+log() {
+  echo "ceph-rgw: $*" >&2
+  LOG+="$*"$'\n'
+}
 
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -161,6 +167,21 @@ S3_BUCKET=$BUCKET
 EOF
 }
 
+# Outlives this script (own session) and stops the gateway when the owner process exits.
+start_watchdog() {
+  [ -n "${CEPH_RGW_OWNER_PID:-}" ] || return 0
+  setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; exec "$2" stop "$3"' \
+    _ "$CEPH_RGW_OWNER_PID" "$(readlink -f "$0")" "$DIR" </dev/null >/dev/null 2>&1 &
+  echo $! >"$DIR/watchdog.pid"
+}
+
+# Kills the process named in a pid file unless it is this very process.
+kill_pidfile() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null || true)
+  [ -n "$pid" ] && [ "$pid" != $$ ] && kill "$pid" 2>/dev/null || true
+}
+
 cmd=${1:-}
 DIR=${2:-${CEPH_RGW_DIR:-}}
 case "$cmd" in
@@ -168,6 +189,8 @@ case "$cmd" in
     command -v radosgw >/dev/null || { log "radosgw not installed (apt-get install radosgw ceph-mon ceph-osd uuid-runtime)"; exit 3; }
     [ -n "$DIR" ] || DIR=$(mktemp -d "${TMPDIR:-/tmp}/ceph-rgw.XXXXXX")
     mkdir -p "$DIR"
+    echo $$ >"$DIR/starter.pid"
+    start_watchdog
     started=$(date +%s%N)
     for attempt in 1 2 3; do
       if start_once; then
@@ -178,6 +201,7 @@ case "$cmd" in
       log "start attempt $attempt failed; logs in $DIR/log; starting over"
       kill_daemons
     done
+    printf 'scripts/ceph-rgw.sh could not start a gateway:\n%s' "$LOG" >"$DIR/failed"
     exit 1
     ;;
   env)
@@ -185,7 +209,12 @@ case "$cmd" in
     cat "$DIR/env"
     ;;
   stop)
-    [ -n "$DIR" ] && [ -d "$DIR/run" ] || { log "nothing to stop (give DIR or CEPH_RGW_DIR)"; exit 1; }
+    [ -n "$DIR" ] && [ -d "$DIR" ] || { log "nothing to stop (give DIR or CEPH_RGW_DIR)"; exit 1; }
+    [ -e "$DIR/starter.pid" ] || { log "$DIR was not made by '$0 start'; not touching it"; exit 1; }
+    # A start still in progress would launch daemons after they were killed: end it first.
+    kill_pidfile "$DIR/starter.pid"
+    kill_pidfile "$DIR/watchdog.pid"
+    sleep 0.2
     kill_daemons
     rm -rf "$DIR"
     ;;

@@ -4,7 +4,8 @@
  * requests outside the adapter, to check what the server really holds.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { inject } from "vitest";
@@ -21,10 +22,25 @@ export function rgwUnavailable(): string | undefined {
   return "unavailable" in state ? state.unavailable : undefined;
 }
 
-/** Waits until the background RGW start has finished; rejects with the reason if it failed. */
+/**
+ * Starts the run's RGW if no worker has yet (the first to create `dir/lock` does), then waits
+ * until it is up; rejects with the script's reason if it could not start.
+ */
 export async function rgwServer(timeoutMs = 150_000): Promise<S3TestServer> {
   const state = inject("rgw");
   if ("unavailable" in state) throw new Error(`Ceph RGW unavailable: ${state.unavailable}`);
+  try {
+    mkdirSync(join(state.dir, "lock"));
+    const log = openSync(join(state.dir, "start.log"), "a");
+    // Detached: it must outlive this worker; the watchdog ties it to the vitest process instead.
+    spawn(state.script, ["start", state.dir], {
+      detached: true,
+      stdio: ["ignore", "ignore", log],
+      env: { ...process.env, CEPH_RGW_OWNER_PID: String(state.owner) },
+    }).unref();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (existsSync(join(state.dir, "failed"))) throw new Error(readFileSync(join(state.dir, "failed"), "utf8"));

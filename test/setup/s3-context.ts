@@ -10,8 +10,11 @@ export interface S3TestServer {
 }
 
 export type RgwState =
-  /** Starting in the background: `dir/env` appears when it is ready, `dir/failed` if it could not start. */
-  | { dir: string }
+  /**
+   * Started on first use by whichever worker asks first (`rgwServer()`), in `dir`; stopped by
+   * the global teardown, or by the script's watchdog if the process `owner` dies first.
+   */
+  | { dir: string; script: string; owner: number }
   | { unavailable: string };
 
 declare module "vitest" {

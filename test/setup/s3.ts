@@ -1,15 +1,15 @@
 /**
  * Vitest global setup: the S3 servers the tests run against.
  *
- * - Ceph RGW (real S3) via `scripts/ceph-rgw.sh`, started in the background so test runs
- *   that never touch it do not wait ~15 s; workers wait for it in `rgwServer()`. Without
+ * - Ceph RGW (real S3) via `scripts/ceph-rgw.sh`, started by the first test that asks for it
+ *   (`rgwServer()`), so runs that never touch it do not pay its ~15 s start. Without
  *   `radosgw` installed this is a failure under `CI=true` and a loud warning elsewhere.
  * - `@20minutes/s3rver` in a child process, for machines without Ceph.
  * Both are stopped at teardown (RGW by its pid files, through the script).
  */
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -49,7 +49,7 @@ async function startS3rver(directory: string) {
   };
 }
 
-function startRgw(): { state: RgwState; stop: () => Promise<void> } {
+function prepareRgw(): { state: RgwState; stop: () => Promise<void> } {
   if (!onPath("radosgw")) {
     const reason = "radosgw is not installed (apt-get install radosgw ceph-mon ceph-osd uuid-runtime)";
     if (process.env.CI === "true") throw new Error(`Ceph RGW is required in CI: ${reason}`);
@@ -57,28 +57,21 @@ function startRgw(): { state: RgwState; stop: () => Promise<void> } {
     return { state: { unavailable: reason }, stop: async () => undefined };
   }
   const dir = mkdtempSync(join(tmpdir(), "backupper-rgw-"));
-  const child = spawn(SCRIPT, ["start", dir], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((done) => {
-    child.once("exit", (code) => {
-      if (code !== 0) writeFileSync(join(dir, "failed"), `scripts/ceph-rgw.sh start exited with ${code}:\n${stderr}`);
-      done();
-    });
-  });
   return {
-    state: { dir },
+    state: { dir, script: SCRIPT, owner: process.pid },
     async stop() {
-      if (child.exitCode === null) child.kill();
-      await exited;
-      spawnSync(SCRIPT, ["stop", dir], { stdio: "inherit", timeout: 60_000 });
+      // Only started if some test asked for it (see rgwServer in test/helpers/s3.ts).
+      if (existsSync(join(dir, "lock"))) {
+        for (let i = 0; i < 50 && !existsSync(join(dir, "starter.pid")); i++) await new Promise((r) => setTimeout(r, 100));
+        spawnSync(SCRIPT, ["stop", dir], { stdio: "inherit", timeout: 60_000 });
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 export default async function setup(project: TestProject) {
-  const rgw = startRgw();
+  const rgw = prepareRgw();
   const s3rverDir = mkdtempSync(join(tmpdir(), "backupper-s3rver-"));
   const s3rver = await startS3rver(s3rverDir);
   project.provide("rgw", rgw.state);
