@@ -4,7 +4,9 @@
  * are always whole `Uint8Array`s. Responses other than 2xx become `S3Error`s; the caller's
  * `read` turns a 2xx response into a value inside the retry loop, so a body that fails
  * half-read, or a 200 that carries an `<Error>` document, is retried like any transient
- * failure.
+ * failure. Every request this adapter makes may be repeated: GET, PUT and DELETE are
+ * idempotent, and CreateMultipartUpload/CompleteMultipartUpload are retried as the AWS SDKs
+ * retry them (a lost Create answer can leave one extra upload for the bucket's lifecycle rule).
  */
 
 import { BackupError, toAbortedError } from "../../errors.js";
@@ -25,8 +27,6 @@ export interface S3Request {
   /** Payload SHA-256 hex when the caller already has it. */
   bodySha256?: string;
   signal?: AbortSignal | undefined;
-  /** False for requests that must not be repeated blindly. Default true. */
-  idempotent?: boolean;
 }
 
 /** A failure found in a 2xx response (a 200 with an `<Error>` document). */
@@ -95,7 +95,6 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
   async function request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T> {
     const url = options.bucketUrl + (req.key === undefined ? "" : `/${encodeComponent(req.key).replace(/%2F/g, "/")}`) + encodeQuery(req.query ?? {});
     const payloadHash = req.bodySha256 ?? (req.body ? await sha256Hex(req.body) : EMPTY_SHA256);
-    const retryable = req.idempotent !== false;
     let skewCorrected = false;
     let credentialsRefreshed = false;
     for (let attempt = 1; ; attempt++) {
@@ -139,7 +138,7 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
         else networkError = err;
       }
       const transient = failure ? isRetryable(failure.status, failure.s3Code) : true;
-      if (retryable && transient && canRetry) {
+      if (transient && canRetry) {
         await policy.wait(attempt, retryAfter, req.signal);
         continue;
       }
