@@ -16,5 +16,7 @@ export default defineConfig({
   platform: "neutral",
   splitting: true,
   treeshake: true,
+  // Keep `node:` specifiers: Deno and Workers (nodejs_compat) resolve built-ins only by them.
+  removeNodeProtocol: false,
   external: [/^node:/, /^bun:/],
 });
