@@ -36,6 +36,26 @@ describe("portability", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("the built runtime-neutral entries reach no node: module through their static imports", async () => {
+    const dist = join(SRC, "../dist");
+    const reach = async (file: string, seen: Set<string>): Promise<Set<string>> => {
+      if (seen.has(file)) return seen;
+      seen.add(file);
+      const text = await readFile(file, "utf8");
+      for (const m of text.matchAll(/(?:import|export)[^;]*?from\s*["'](\.[^"']+)["']/g)) await reach(join(file, "..", m[1]!), seen);
+      return seen;
+    };
+    for (const entry of ["index.js", "index.cjs", "adapters/s3.js", "adapters/memory.js"]) {
+      const files = [...(await reach(join(dist, entry), new Set()))];
+      const offenders = [];
+      for (const f of files) {
+        const text = await readFile(f, "utf8");
+        if (/(from\s*|require\()["']node:/.test(text)) offenders.push(relative(dist, f));
+      }
+      expect(offenders, entry).toEqual([]);
+    }
+  });
+
   it("VERSION matches package.json", async () => {
     const pkg = JSON.parse(await readFile(join(SRC, "../package.json"), "utf8"));
     expect(VERSION).toBe(pkg.version);
