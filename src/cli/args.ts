@@ -95,7 +95,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 
   const accepted = new Set<string>([...COMMON_FLAGS, ...COMMAND_FLAGS[first].flags]);
   for (const flag of Object.keys(values)) {
-    if (!accepted.has(flag)) throw new UsageError(`${first} does not take --${flag} (see backupper ${first} --help)`);
+    if (!accepted.has(flag)) throw new UsageError(`${first} does not take --${flag}`);
   }
   const wantsKey = COMMAND_FLAGS[first].key;
   if (wantsKey && rest.length === 0) throw new UsageError(`${first} needs the key of a backup (see backupper list)`);
