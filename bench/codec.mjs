@@ -1,5 +1,6 @@
 // Throughput of the two codecs (MB/s of original bytes, median of RUNS), one core.
 // Usage: node --import tsx bench/codec.mjs [megabytes=200] [runs=3]
+import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { getCodec } from "../src/codec/index.ts";
 import { compressible } from "../test/codec/helpers.ts";
@@ -19,6 +20,12 @@ const source = (chunks) => {
   return new ReadableStream({ pull: (c) => (i < chunks.length ? c.enqueue(chunks[i++]) : c.close()) }, { highWaterMark: 0 });
 };
 const drain = () => new WritableStream({ write() {} });
+
+// The shell tools on the same data, as the reference the ratios in issue 5 are taken to.
+const shell = (cmd, input) => median(() => {
+  const run = spawnSync("bash", ["-c", `${cmd} > /dev/null`], { input, maxBuffer: 1 << 20 });
+  if (run.status !== 0) throw new Error(`${cmd}: ${run.stderr}`);
+});
 
 async function median(fn) {
   const times = [];
@@ -50,3 +57,10 @@ for (const name of ["native", "portable"]) {
   });
   console.log(`${name.padEnd(9)} ${gzip.padStart(6)}  ${gunzip.padStart(6)}  ${sha.padStart(6)}  ${both.padStart(9)}`);
 }
+const [sGzip, sGunzip, sSha, sBoth] = [
+  await shell("gzip -6", data),
+  await shell("gzip -dc", gz),
+  await shell("sha256sum", data),
+  await shell("tee >(sha256sum >/dev/null) | gzip -6", data).catch(() => "n/a"),
+];
+console.log(`${"shell".padEnd(9)} ${sGzip.padStart(6)}  ${sGunzip.padStart(6)}  ${sSha.padStart(6)}  ${sBoth.padStart(9)}`);

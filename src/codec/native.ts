@@ -111,9 +111,13 @@ function webPair(stream: ZlibStream): ReadableWritablePair<Uint8Array, Uint8Arra
     output.push(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
     if (!output.wantsMore()) stream.pause();
   });
-  stream.on("end", () => output.close());
+  let ended = false;
+  stream.on("end", () => {
+    ended = true;
+    output.close();
+  });
   stream.on("error", fail);
-  stream.on("close", () => fail(new Error("zlib stream closed before its end")));
+  stream.on("close", () => ended || fail(new Error("zlib stream closed before its end")));
 
   // Each write is handed to zlib at once but resolves only when the one before it has
   // been consumed: zlib always has the next chunk queued, never idles between chunks, and

@@ -11,7 +11,7 @@ const [name, sizeArg] = process.argv.slice(2);
 const size = Number(sizeArg);
 const codec = await getCodec(name as "native" | "portable");
 const CHUNK = 1024 * 1024;
-const template = compressible(CHUNK);
+const template = new Uint8Array(compressible(CHUNK));
 const original = codec.sha256();
 const restored = codec.sha256();
 
@@ -20,7 +20,8 @@ const source = new ReadableStream<Uint8Array>(
   {
     pull(controller) {
       if (produced >= size) return controller.close();
-      // A fresh, slightly different chunk each time, as a file source would give.
+      // A fresh, slightly different chunk each time, as a file source would give
+      // (Uint8Array#slice copies; the codec may read a chunk after write() resolved).
       const chunk = template.slice(0, Math.min(CHUNK, size - produced));
       new DataView(chunk.buffer).setFloat64(0, produced);
       produced += chunk.length;
