@@ -120,15 +120,19 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
         },
 
         async commit() {
+          let validating = false;
           try {
             throwIfAborted(signal);
             await staged.seal();
+            validating = true;
             await options.validate?.(staged.path);
+            validating = false;
             throwIfAborted(signal);
             await replaceWithSidecarsAside(target, staged, sidecars);
           } catch (error) {
             await staged.discard();
-            throw targetError(path, "cannot replace the target", error);
+            // The validator's verdict is the caller's own error: passed on unchanged.
+            throw validating ? error : targetError(path, "cannot replace the target", error);
           }
         },
 

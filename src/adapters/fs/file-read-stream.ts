@@ -17,7 +17,10 @@ export interface FileReadStreamOptions {
 
 export interface FileReadStream {
   stream: ReadableStream<Uint8Array>;
-  /** Closes the file; idempotent, also done by the stream at its end, on cancel and on error. */
+  /**
+   * Closes the file and errors the stream if it has not ended; idempotent. The stream closes
+   * the file itself at its end, on cancel and on error.
+   */
   close(): Promise<void>;
 }
 
@@ -29,29 +32,37 @@ export function fileReadStream(handle: FileHandle, opts: FileReadStreamOptions):
   const { size, signal } = opts;
   let position = 0;
   let closing: Promise<void> | undefined;
-  let onAbort: (() => void) | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Set once the stream was errored from outside (abort, early close): pending reads must not touch it. */
+  let stopped = false;
 
-  const close = (): Promise<void> => {
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+  const closeHandle = (): Promise<void> => {
+    signal?.removeEventListener("abort", onAbort);
     closing ??= handle.close().catch(() => undefined);
     return closing;
   };
+  const stop = (error: unknown): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      // A no-op on a stream that has already ended.
+      controller.error(error);
+    }
+    return closeHandle();
+  };
+  const onAbort = () => void stop(toAbortedError(signal?.reason));
 
   const stream = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        onAbort = () => {
-          controller.error(toAbortedError(signal?.reason));
-          void close();
-        };
+      start(c) {
+        controller = c;
         if (signal?.aborted) onAbort();
         else signal?.addEventListener("abort", onAbort, { once: true });
       },
-      async pull(controller) {
+      async pull() {
         const want = Math.min(CHUNK_BYTES, size - position);
         if (want === 0) {
-          await close();
-          controller.close();
+          await closeHandle();
+          if (!stopped) controller.close();
           return;
         }
         const chunk = new Uint8Array(want);
@@ -63,21 +74,22 @@ export function fileReadStream(handle: FileHandle, opts: FileReadStreamOptions):
             filled += bytesRead;
           }
         } catch (error) {
-          await close();
-          if (!signal?.aborted) controller.error(opts.toError(error));
+          await stop(opts.toError(error));
           return;
         }
-        // An abort during the read has already errored the stream.
-        if (signal?.aborted) return;
+        if (stopped) return;
         position += want;
         controller.enqueue(chunk);
       },
       cancel() {
-        return close();
+        stopped = true;
+        return closeHandle();
       },
     },
     { highWaterMark: 1 },
   );
 
+  // Closing a snapshot that was not read to the end makes a later read fail instead of hang.
+  const close = () => stop(opts.toError(new Error("the file was closed before it was read to the end")));
   return { stream, close };
 }
