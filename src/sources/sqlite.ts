@@ -115,7 +115,9 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
     try {
       db.run("VACUUM INTO ?", temp);
     } catch (cause) {
-      throw new SourceError(`cannot snapshot SQLite database ${path} into ${temp}: ${message(cause)}`, { cause });
+      // Deno's node:sqlite allows no ATTACH (which VACUUM INTO needs) unless every permission is granted.
+      const hint = /max 0/.test(message(cause)) && "Deno" in globalThis ? " (on Deno, VACUUM INTO needs all permissions: run with -A)" : "";
+      throw new SourceError(`cannot snapshot SQLite database ${path} into ${temp}: ${message(cause)}${hint}`, { cause });
     } finally {
       if (own) db.close();
     }
