@@ -139,6 +139,7 @@ export async function writeBackup(
       verified: true,
       meta,
       durationMs: Date.now() - startedAt.getTime(),
+      codec: codec.name,
     };
   } catch (error) {
     // Nothing restorable-looking may remain. Not under `signal`: cleanup must run after an abort too.

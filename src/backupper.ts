@@ -43,6 +43,7 @@ export interface RestoreResult {
   /** False only for a metadata-less backup restored with `allowUnverified`. */
   verified: boolean;
   durationMs: number;
+  codec: "native" | "portable";
 }
 
 export interface VerifyResult {
@@ -51,6 +52,7 @@ export interface VerifyResult {
   compressedSize: number;
   checksum: string;
   durationMs: number;
+  codec: "native" | "portable";
 }
 
 export interface BackupStatus {
@@ -245,6 +247,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
           checksum: result.checksum,
           verified: meta !== undefined,
           durationMs: Date.now() - started,
+          codec: result.codec,
         };
       } catch (error) {
         await staging.abort();
@@ -261,7 +264,14 @@ export function createBackupper(options: BackupperOptions): Backupper {
         { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", emitter, signal },
         () => undefined,
       );
-      return { key, size: result.size, compressedSize: result.compressedSize, checksum: result.checksum, durationMs: Date.now() - started };
+      return {
+        key,
+        size: result.size,
+        compressedSize: result.compressedSize,
+        checksum: result.checksum,
+        durationMs: Date.now() - started,
+        codec: result.codec,
+      };
     },
 
     prune: (opts = {}) => prune(opts.dryRun === true, new Set(), opts.signal),

@@ -31,6 +31,7 @@ export interface ReadResult {
   checksum: string;
   storedChecksum: string;
   compressed: boolean;
+  codec: "native" | "portable";
 }
 
 export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) => void | Promise<void>): Promise<ReadResult> {
@@ -118,6 +119,7 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
     checksum: originalHash.digest(),
     storedChecksum: storedHash.digest(),
     compressed: gzip,
+    codec: codec.name,
   };
   if (meta) {
     if (expectStored !== undefined && storedSize !== expectStored) {

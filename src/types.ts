@@ -177,4 +177,6 @@ export interface BackupInfo {
   problem?: string;
   /** Present on the result of `backup()`. */
   durationMs?: number;
+  /** The codec that compressed and hashed it, on the result of `backup()`: `"native"` (node:zlib/crypto) or `"portable"`. */
+  codec?: "native" | "portable";
 }

@@ -46,14 +46,14 @@ describe.each(adapters)("round trips on %s", (_label, makeAdapter) => {
         const adapter = makeAdapter(`${compression}-${codec}`);
         const b = createBackupper({ adapter, source: bytesSource(data, { name: "db" }), compression, codec });
         const info = await b.backup();
-        expect(info).toMatchObject({ size: n, checksum: sha256(data), compressed: compression === "gzip", verified: true });
+        expect(info).toMatchObject({ size: n, checksum: sha256(data), compressed: compression === "gzip", verified: true, codec });
         expect(info.key).toMatch(compression === "gzip" ? /^backups\/db-[^/]*-[a-z0-9]{8}\.db\.gz$/ : /^backups\/db-[^/]*-[a-z0-9]{8}\.db$/);
         const listed = await b.list();
         expect(listed.map((x) => x.key)).toEqual([info.key]);
         expect(listed[0]).toMatchObject({ size: n, compressedSize: info.compressedSize, checksum: info.checksum, verified: true });
         const to = bytesTarget();
         const result = await b.restore(info.key, { to });
-        expect(result).toMatchObject({ size: n, checksum: sha256(data), verified: true });
+        expect(result).toMatchObject({ size: n, checksum: sha256(data), verified: true, codec });
         expect(sha256(to.bytes!)).toBe(sha256(data));
         expect(to.bytes!.byteLength).toBe(n);
         await expect(b.verify(info.key)).resolves.toMatchObject({ size: n, checksum: sha256(data) });
