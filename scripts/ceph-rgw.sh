@@ -7,7 +7,8 @@
 #   scripts/ceph-rgw.sh stop  [DIR]   stops the daemons by their pid files, then deletes DIR
 #
 # DIR defaults to $CEPH_RGW_DIR, or a new temp dir on start. Needs the Debian packages
-# radosgw ceph-mon ceph-osd uuid-runtime, plus curl and node (free ports, signed PUT).
+# radosgw ceph-mon ceph-osd uuid-runtime, plus node with this repo's node_modules (free
+# ports, health check, and the SigV4-signed PUT that creates the bucket, via aws4fetch).
 # With CEPH_RGW_OWNER_PID set, a watchdog stops the gateway once that process is gone, so a
 # test run that is killed does not leave a cluster behind. A failed start writes DIR/failed.
 set -euo pipefail
@@ -18,6 +19,7 @@ BUCKET=${CEPH_RGW_BUCKET:-backupper-test}
 REGION=us-east-1
 # Without a monitor or an OSD every ceph call waits forever: each one gets a limit.
 T=20
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 LOG=""
 log() {
@@ -130,7 +132,8 @@ start_osd() {
 start_rgw() {
   radosgw --conf "$DIR/ceph.conf" -n client.rgw.local 2>/dev/null
   for _ in $(seq 160); do
-    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$RGW_PORT/"; then return 0; fi
+    if node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(1000) }).then(() => process.exit(0), () => process.exit(1))' \
+      "http://127.0.0.1:$RGW_PORT/" 2>/dev/null; then return 0; fi
     sleep 0.25
   done
   return 1
@@ -139,11 +142,14 @@ start_rgw() {
 create_user_and_bucket() {
   timeout "$T" radosgw-admin --conf "$DIR/ceph.conf" user create --uid=test --display-name=test \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null
-  local code
-  code=$(curl -s -o "$DIR/log/bucket-create.xml" -w '%{http_code}' --max-time "$T" -X PUT \
-    --aws-sigv4 "aws:amz:$REGION:s3" --user "$ACCESS_KEY:$SECRET_KEY" \
-    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "http://127.0.0.1:$RGW_PORT/$BUCKET")
-  [ "$code" = 200 ] || { log "bucket create answered $code"; return 1; }
+  # Resolved from the repo root, where aws4fetch is installed.
+  (cd "$ROOT" && timeout "$T" node --input-type=module -e '
+    import { AwsClient } from "aws4fetch";
+    const [url, accessKeyId, secretAccessKey, region] = process.argv.slice(1);
+    const client = new AwsClient({ accessKeyId, secretAccessKey, service: "s3", region, retries: 0 });
+    const res = await client.fetch(url, { method: "PUT" });
+    if (!res.ok) { console.error(`bucket create answered ${res.status}: ${await res.text()}`); process.exit(1); }
+  ' "http://127.0.0.1:$RGW_PORT/$BUCKET" "$ACCESS_KEY" "$SECRET_KEY" "$REGION") || { log "could not create bucket $BUCKET"; return 1; }
 }
 
 start_once() {
