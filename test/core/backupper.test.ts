@@ -8,6 +8,7 @@ import { memoryAdapter } from "../../src/adapters/memory.js";
 import { fsAdapter, fileSource, fileTarget } from "../../src/fs.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 import { encodeMeta } from "../../src/meta.js";
+import { streamOf } from "../../src/streams.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { listKeys, putBunqueueBackup, readObject } from "../helpers/fixtures.js";
 
@@ -136,7 +137,7 @@ describe("backup", () => {
 
   it("a source whose size changes while it is read fails the backup", async () => {
     const adapter = memoryAdapter();
-    const source = streamSource(() => new Blob([randomBytes(100)]).stream(), { name: "q", size: 200 });
+    const source = streamSource(() => streamOf(randomBytes(100)), { name: "q", size: 200 });
     expect(await codeOf(createBackupper({ adapter, source }).backup())).toBe("SOURCE");
     expect(await listKeys(adapter)).toEqual([]);
   });
