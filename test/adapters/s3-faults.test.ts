@@ -263,6 +263,23 @@ describe("get", () => {
     expect(seen).toHaveLength(2);
   });
 
+  it("does not resume a body that fetch decoded (stored Content-Encoding): offsets would not match", async () => {
+    const seen = fake(() => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(content.slice(0, 40)));
+          controller.error(new TypeError("terminated"));
+        },
+      });
+      return new HttpResponse(body, { headers: { "content-length": "100", "content-encoding": "gzip", etag: '"v1"' } });
+    });
+    const got = await adapter().get("obj");
+    expect(got?.size).toBeUndefined();
+    const err = await failure(text(got!.body));
+    expect(err).toBeInstanceOf(S3Error);
+    expect(seen).toHaveLength(1);
+  });
+
   it("returns null only for NoSuchKey; NoSuchBucket is an error", async () => {
     fake(() => xmlError("NoSuchKey", 404));
     expect(await adapter().get("nope")).toBeNull();

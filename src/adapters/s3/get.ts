@@ -20,8 +20,11 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     if (err instanceof S3Error && err.s3Code === "NoSuchKey") return null;
     throw err;
   }
+  // fetch decodes a stored Content-Encoding (an object uploaded as `gzip` by another tool):
+  // the bytes delivered then match neither Content-Length nor Range offsets.
+  const decoded = res.headers.has("content-encoding");
   const lengthHeader = res.headers.get("content-length");
-  const size = lengthHeader === null ? undefined : Number(lengthHeader);
+  const size = lengthHeader === null || decoded ? undefined : Number(lengthHeader);
   const etag = res.headers.get("etag");
   let delivered = 0;
   let failures = 0;
@@ -32,7 +35,7 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     if (signal?.aborted) throw toAbortedError(signal.reason);
     failures++;
     const truncated = `body broke off after ${delivered}${size === undefined ? "" : ` of ${size}`} bytes`;
-    if (failures >= client.policy.maxAttempts) throw client.error({ operation, key }, truncated, { cause, attempts: failures });
+    if (decoded || failures >= client.policy.maxAttempts) throw client.error({ operation, key }, truncated, { cause, attempts: failures });
     await client.policy.wait(failures, null, signal);
     const headers: Record<string, string> = { range: `bytes=${delivered}-` };
     if (etag) headers["if-match"] = etag;
