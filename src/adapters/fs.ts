@@ -10,7 +10,8 @@ import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted } from "../e
 import type { ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 import { fileReadStream } from "./fs/file-read-stream.js";
-import { createStagedFile, errorCode, randomSuffix, type StagedFile } from "./fs/staged-file.js";
+import { errorCode } from "./fs/error-code.js";
+import { createStagedFile, randomSuffix, type StagedFile } from "./fs/staged-file.js";
 import { toAdapterError } from "./wrap-error.js";
 
 export interface FsAdapterOptions {
@@ -38,13 +39,13 @@ const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/;
  */
 export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
   const root = checkRoot(options?.root);
-  const durable = options.fsync ?? true;
-  const create = options.create ?? true;
   for (const option of ["fsync", "create"] as const) {
     if (options[option] !== undefined && typeof options[option] !== "boolean") {
       throw new ConfigError(option, "must be a boolean");
     }
   }
+  const durable = options.fsync ?? true;
+  const create = options.create ?? true;
 
   const pathOf = (key: string) => keyPath(root, key);
 

@@ -7,7 +7,8 @@ import type { Stats } from "node:fs";
 import { mkdir, open, realpath, rename, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { fileReadStream } from "../adapters/fs/file-read-stream.js";
-import { createStagedFile, errorCode, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
+import { errorCode } from "../adapters/fs/error-code.js";
+import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
 import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
 

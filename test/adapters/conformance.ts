@@ -79,7 +79,7 @@ export function describeAdapterConformance(
 
     it("round-trips every byte value from a Uint8Array body", async () => {
       const bytes = new Uint8Array(4 * 256).map((_, i) => i % 256);
-      await adapter().put(`${prefix}binary`, bytes);
+      expect(await adapter().put(`${prefix}binary`, bytes)).toBeTypeOf("object");
       const got = await adapter().get(`${prefix}binary`);
       expect(got).not.toBeNull();
       if (got?.size !== undefined) expect(got.size).toBe(bytes.byteLength);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import { errorCode } from "./error-code.js";
 
 /**
  * A file written under a temporary name and then renamed into place: the write-then-rename
@@ -106,9 +107,4 @@ const DIRECTORY_SYNC_UNSUPPORTED = new Set(["EISDIR", "EINVAL", "EPERM", "ENOTSU
 /** A short random suffix for temp and set-aside names. */
 export function randomSuffix(): string {
   return randomBytes(6).toString("hex");
-}
-
-export function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
