@@ -84,9 +84,27 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
       try {
         throwIfAborted(signal);
         if ((await realRoot("list", false)) === null) return;
-        yield* walk(root, "", prefix, signal);
+        yield* walk(root, "", prefix, signal, "objects");
       } catch (error) {
         throw toAdapterError("fs", "list", error, prefix);
+      }
+    },
+
+    // Temp files of puts that a killed process never finished; a live put keeps touching its file.
+    async cleanupIncomplete(prefix, olderThan, opts) {
+      const signal = opts?.signal;
+      const removed: string[] = [];
+      try {
+        throwIfAborted(signal);
+        if ((await realRoot("cleanupIncomplete", false)) === null) return removed;
+        for await (const temp of walk(root, "", prefix, signal, "temps")) {
+          if ((temp.lastModified?.getTime() ?? Infinity) >= olderThan.getTime()) continue;
+          await removeFile(join(root, ...temp.key.split("/")));
+          removed.push(temp.key);
+        }
+        return removed;
+      } catch (error) {
+        throw toAdapterError("fs", "cleanupIncomplete", error, prefix);
       }
     },
 
@@ -243,7 +261,17 @@ async function removeEmptyParents(root: string, dir: string): Promise<void> {
   }
 }
 
-async function* walk(dir: string, dirKey: string, prefix: string, signal: AbortSignal | undefined): AsyncGenerator<ListEntry> {
+/**
+ * Yields the files under `dir` whose key starts with `prefix`: the objects, or the temp files
+ * of unfinished puts (keyed by their own path, matched by the key they were being written for).
+ */
+async function* walk(
+  dir: string,
+  dirKey: string,
+  prefix: string,
+  signal: AbortSignal | undefined,
+  kind: "objects" | "temps",
+): AsyncGenerator<ListEntry> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -259,8 +287,12 @@ async function* walk(dir: string, dirKey: string, prefix: string, signal: AbortS
     // Symbolic links are not followed: listing never leaves the root.
     if (entry.isDirectory()) {
       const sub = `${key}/`;
-      if (sub.startsWith(prefix) || prefix.startsWith(sub)) yield* walk(join(dir, entry.name), sub, prefix, signal);
-    } else if (entry.isFile() && key.startsWith(prefix) && !TEMP_NAME.test(entry.name) && !entry.name.includes("\\")) {
+      if (sub.startsWith(prefix) || prefix.startsWith(sub)) yield* walk(join(dir, entry.name), sub, prefix, signal, kind);
+    } else if (entry.isFile() && !entry.name.includes("\\")) {
+      const temp = TEMP_NAME.test(entry.name);
+      if (temp !== (kind === "temps")) continue;
+      const objectKey = temp ? dirKey + entry.name.slice(1, entry.name.lastIndexOf(".tmp-")) : key;
+      if (!objectKey.startsWith(prefix)) continue;
       let stats;
       try {
         stats = await lstat(join(dir, entry.name));

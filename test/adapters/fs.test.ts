@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -244,5 +244,33 @@ describe("fsAdapter", () => {
         for (;;) if ((await reader.read()).done) return;
       })(),
     ).rejects.toMatchObject({ code: "ABORTED" });
+  });
+});
+
+describe("fs adapter: cleanupIncomplete", () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "backupper-fs-cleanup-"));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("removes only stale temp files of puts under the prefix, never objects or fresh temps", async () => {
+    const adapter = fsAdapter({ root });
+    await adapter.put("backups/q-1.db.gz", new Uint8Array([1]));
+    await mkdir(join(root, "backups"), { recursive: true });
+    const stale = "backups/.q-2.db.gz.tmp-0123456789ab";
+    const fresh = "backups/.q-3.db.gz.tmp-0123456789ac";
+    const other = "backups/.r-1.db.gz.tmp-0123456789ad";
+    for (const t of [stale, fresh, other]) await writeFile(join(root, t), "partial");
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(join(root, stale), past, past);
+    await utimes(join(root, other), past, past);
+
+    const removed = await adapter.cleanupIncomplete!("backups/q-", new Date(Date.now() - 60_000));
+    expect(removed).toEqual([stale]);
+    expect((await readdir(join(root, "backups"))).sort()).toEqual([".q-3.db.gz.tmp-0123456789ac", ".r-1.db.gz.tmp-0123456789ad", "q-1.db.gz"]);
+    expect((await listAll(adapter, "")).map((e) => e.key)).toEqual(["backups/q-1.db.gz"]);
   });
 });
