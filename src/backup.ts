@@ -5,6 +5,7 @@
  */
 import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, type Codec } from "./codec/index.js";
+import { blockCompressor, parallelGzip } from "./codec/parallel.js";
 import { BackupError, SourceError, toAbortedError } from "./errors.js";
 import type { Emitter } from "./events.js";
 import { dataKey, metaKeyOf, randomId } from "./keys.js";
@@ -19,6 +20,7 @@ export interface PipelineOptions {
   name: string;
   compression: "gzip" | "none";
   compressionLevel: number;
+  compressionWorkers: number;
   codec: "auto" | "native" | "portable";
   emitter: Emitter;
 }
@@ -44,6 +46,13 @@ async function takeSnapshot(source: Source, signal: AbortSignal): Promise<Source
     if (BackupError.is(error)) throw error;
     throw new SourceError(`source snapshot failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
+}
+
+/** One gzip stream, or blocks compressed concurrently when more than one worker is allowed. */
+async function gzipStage(codec: Codec, opts: PipelineOptions): Promise<ReadableWritablePair<Uint8Array, Uint8Array>> {
+  const level = opts.compressionLevel;
+  if (opts.compressionWorkers <= 1) return codec.gzip({ level });
+  return parallelGzip(await blockCompressor(codec, level), { workers: opts.compressionWorkers });
 }
 
 export async function writeBackup(
@@ -85,7 +94,7 @@ export async function writeBackup(
       },
       (error) => (sourceFailure = error),
     );
-    if (gzip) body = body.pipeThrough(codec.gzip({ level: opts.compressionLevel }));
+    if (gzip) body = body.pipeThrough(await gzipStage(codec, opts));
     body = body.pipeThrough(
       observe((chunk) => {
         stored.update(chunk);

@@ -101,7 +101,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
   const o = resolveOptions(options);
   const emitter = createEmitter(o.on);
   const scope: Scope = { adapter: o.adapter, prefix: o.prefix, name: o.name };
-  const pipeline: PipelineOptions = { ...scope, compression: o.compression, compressionLevel: o.compressionLevel, codec: o.codec, emitter };
+  const pipeline: PipelineOptions = { ...scope, compression: o.compression, compressionLevel: o.compressionLevel, compressionWorkers: o.compressionWorkers, codec: o.codec, emitter };
 
   let running: { promise: Promise<BackupInfo>; controller: AbortController } | undefined;
   let lastSuccess: BackupStatus["lastSuccess"];
