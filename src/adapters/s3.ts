@@ -16,6 +16,7 @@ import { getObject } from "./s3/get.js";
 import { listObjects } from "./s3/list.js";
 import { resolveOptions, type S3AdapterOptions } from "./s3/options.js";
 import { putObject } from "./s3/put.js";
+import { abortStaleUploads } from "./s3/uploads.js";
 
 export type { S3CredentialProvider, S3Credentials } from "./s3/credentials.js";
 export { S3Error, type S3ErrorDetails } from "./s3/errors.js";
@@ -35,5 +36,6 @@ export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
     put: (key, body, opts) => putObject(client, key, body, opts),
     get: (key, opts) => getObject(client, key, opts),
     delete: (keys, opts) => deleteObjects(client, keys, opts),
+    cleanupIncomplete: (prefix, olderThan, opts) => abortStaleUploads(client, prefix, olderThan, opts),
   };
 }

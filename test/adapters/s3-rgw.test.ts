@@ -273,3 +273,35 @@ describeRgw("s3 on Ceph RGW", () => {
     watch.assertClean([t.server.secretAccessKey, "definitely-not-the-secret-9f8e7d"]);
   });
 });
+
+describeRgw("s3 on Ceph RGW: cleanupIncomplete", () => {
+  let t: S3TestAdapter;
+  beforeAll(async () => {
+    t = await s3TestAdapter("rgw");
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  it("aborts multipart uploads under the prefix started before the cutoff, and nothing else", async () => {
+    const start = async (key: string) => {
+      const res = await rawS3(t.server).fetch(`${t.bucket}/${key}?uploads`, { method: "POST" });
+      expect(res.status, await res.clone().text()).toBe(200);
+    };
+    await start("backups/q-2026-01-01T00-00-00-000Z-aaaaaaaa.db.gz");
+    await start("backups/q-2026-01-02T00-00-00-000Z-bbbbbbbb.db.gz");
+    await start("backups/qq-2026-01-01T00-00-00-000Z-cccccccc.db.gz");
+    await t.adapter.put("backups/q-complete.db.gz", new Uint8Array([1, 2, 3]));
+
+    expect(await t.adapter.cleanupIncomplete!("backups/q-", new Date(Date.now() - 3_600_000))).toEqual([]);
+    expect((await openUploads(t)).sort()).toHaveLength(3);
+
+    const aborted = await t.adapter.cleanupIncomplete!("backups/q-", new Date(Date.now() + 60_000));
+    expect(aborted.map((a) => a.split(" ")[0]).sort()).toEqual([
+      "backups/q-2026-01-01T00-00-00-000Z-aaaaaaaa.db.gz",
+      "backups/q-2026-01-02T00-00-00-000Z-bbbbbbbb.db.gz",
+    ]);
+    expect(await openUploads(t)).toEqual(["backups/qq-2026-01-01T00-00-00-000Z-cccccccc.db.gz"]);
+    expect(await keys(t.adapter)).toEqual(["backups/q-complete.db.gz"]);
+  });
+});
