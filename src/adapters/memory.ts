@@ -4,13 +4,10 @@
  */
 
 import { InvalidKeyError, throwIfAborted } from "../errors.js";
-import { concat } from "../streams.js";
+import { concat, streamOf } from "../streams.js";
 import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 import { toAdapterError } from "./wrap-error.js";
-
-/** Chunk size of `get` streams, so a large object is handed out piecewise like a real download. */
-const CHUNK_BYTES = 1024 * 1024;
 
 interface StoredObject {
   bytes: Uint8Array;
@@ -57,7 +54,8 @@ export function memoryAdapter(): StorageAdapter {
       throwIfAborted(opts?.signal);
       const object = objects.get(key);
       if (object === undefined) return null;
-      return { body: chunkedCopy(object.bytes), size: object.bytes.byteLength };
+      // A copy, so a reader that mutates its chunks cannot change the stored object.
+      return { body: streamOf(object.bytes.slice()), size: object.bytes.byteLength };
     },
 
     async delete(keys, opts) {
@@ -79,22 +77,4 @@ async function collect(body: Body, signal: AbortSignal | undefined): Promise<Uin
     chunks.push(chunk.slice());
   }
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks);
-}
-
-function chunkedCopy(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        if (offset >= bytes.byteLength) {
-          controller.close();
-          return;
-        }
-        const end = Math.min(offset + CHUNK_BYTES, bytes.byteLength);
-        controller.enqueue(bytes.slice(offset, end));
-        offset = end;
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
