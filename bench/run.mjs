@@ -1,0 +1,261 @@
+// The benchmark of issue 5: backupper against the shell tools, pigz, the AWS SDK and the
+// seed's approach, on generated job-queue SQLite databases, in one run so the ratios hold.
+//   npm run bench                 64 MiB and 512 MiB tables + the 2 GiB+ memory curve
+//   npm run bench -- --quick      64 MiB only
+//   options: --runs N (default 3), --large-runs N (2 GiB+ runs, default 1)
+// Every measurement is its own child process (bench/case.mjs), so each peak RSS is the
+// case's own. S3 cases run against a throwaway Ceph RGW (scripts/ceph-rgw.sh), or the one
+// whose directory BENCH_RGW_DIR names. Writes bench/RESULTS.md and bench/results.json.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundleSize } from "./bundle-size.mjs";
+import { queueDb } from "./generate-db.mjs";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = join(here, "..");
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : Number(args[i + 1]);
+};
+const quick = args.includes("--quick");
+const runs = flag("--runs", 3);
+const largeRuns = flag("--large-runs", 1);
+const log = (...m) => console.error("bench:", ...m);
+
+// ---- cases --------------------------------------------------------------------------
+// `ref` names the row a case's ratio is taken to; `s3` cases need the gateway.
+const BACKUP = [
+  { id: "shell", label: "shell `tee >(sha256sum) | gzip -6`", spec: { case: "shell-backup" } },
+  { id: "pigz", label: "shell `tee >(sha256sum) | pigz -6 -p 2`", spec: { case: "pigz-backup" }, needs: "pigz" },
+  { id: "bk-fs", label: "backupper default → fs", spec: { case: "backupper-backup", adapter: "fs" } },
+  { id: "bk-fs-par", label: "backupper compressionWorkers: 2 → fs", spec: { case: "backupper-backup", adapter: "fs", workers: 2 } },
+  { id: "bk-fs-fast", label: "backupper level 1, compressionWorkers: 2 → fs", spec: { case: "backupper-backup", adapter: "fs", workers: 2, level: 1 } },
+  { id: "bk-s3", label: "backupper default → RGW", spec: { case: "backupper-backup", adapter: "s3" }, s3: true },
+  { id: "bk-s3-par", label: "backupper compressionWorkers: 2 → RGW", spec: { case: "backupper-backup", adapter: "s3", workers: 2 }, s3: true },
+  { id: "aws", label: "AWS SDK v3 `Upload` + node:zlib → RGW", spec: { case: "aws-sdk-backup" }, s3: true },
+  { id: "seed", label: "seed: readFile + gzipSync + one PUT → RGW", spec: { case: "seed-backup" }, s3: true },
+];
+const RESTORE = [
+  { id: "shell-r", label: "shell `gzip -dc | sha256sum`", spec: { case: "shell-restore" } },
+  { id: "pigz-r", label: "shell `pigz -dc | sha256sum`", spec: { case: "pigz-restore" }, needs: "pigz" },
+  { id: "bk-fs-verify", label: "backupper verify ← fs", spec: { case: "backupper-verify", adapter: "fs" } },
+  { id: "bk-fs-restore", label: "backupper restore ← fs (to a file, fsync)", spec: { case: "backupper-restore", adapter: "fs" } },
+  { id: "bk-s3-verify", label: "backupper verify ← RGW", spec: { case: "backupper-verify", adapter: "s3" }, s3: true },
+  { id: "aws-r", label: "AWS SDK v3 GetObject + node:zlib ← RGW", spec: { case: "aws-sdk-restore" }, s3: true },
+];
+// The memory curve at 2 GiB+: default settings and parallel, to the fs adapter.
+const LARGE = ["shell", "bk-fs", "bk-fs-par"];
+
+const sizes = quick ? [64] : [64, 512];
+const largeSize = 2200;
+
+// ---- environment --------------------------------------------------------------------
+const have = (tool) => spawnSync("bash", ["-c", `command -v ${tool}`]).status === 0;
+const version = (cmd) => {
+  try {
+    return execFileSync("bash", ["-c", cmd], { encoding: "utf8" }).split("\n")[0].trim();
+  } catch {
+    return "not installed";
+  }
+};
+const pkgVersion = (name) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+
+const environment = {
+  date: new Date().toISOString(),
+  runtime: `node ${process.version}`,
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  gzip: version("gzip --version"),
+  pigz: version("pigz --version 2>&1"),
+  sha256sum: version("sha256sum --version"),
+  rgw: version("radosgw --version"),
+  backupper: JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version,
+  "@aws-sdk/client-s3": pkgVersion("@aws-sdk/client-s3"),
+  "@aws-sdk/lib-storage": pkgVersion("@aws-sdk/lib-storage"),
+  runs,
+};
+
+function startRgw() {
+  if (process.env.BENCH_RGW_DIR) return { dir: process.env.BENCH_RGW_DIR, owned: false };
+  if (!have("radosgw")) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "bench-rgw-"));
+  log("starting Ceph RGW in", dir);
+  const run = spawnSync("bash", [join(root, "scripts/ceph-rgw.sh"), "start", dir], {
+    encoding: "utf8",
+    env: { ...process.env, CEPH_RGW_OWNER_PID: String(process.pid) },
+  });
+  if (run.status !== 0) {
+    log("RGW did not start:", run.stderr.trim().split("\n").slice(-3).join(" | "));
+    return undefined;
+  }
+  return { dir, owned: true };
+}
+
+function rgwEnv(dir) {
+  const env = {};
+  for (const line of readFileSync(join(dir, "env"), "utf8").split("\n")) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+// ---- measuring ----------------------------------------------------------------------
+function measure(spec, db, work, env) {
+  const run = spawnSync(process.execPath, ["--no-warnings", join(here, "case.mjs"), JSON.stringify({ ...spec, db, work })], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 20,
+  });
+  const last = run.stdout.trim().split("\n").pop();
+  try {
+    return JSON.parse(last);
+  } catch {
+    return { error: `exit ${run.status}: ${run.stderr.trim().split("\n").pop()}` };
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function runCase(c, db, work, env, n) {
+  if (c.needs && !have(c.needs)) return { id: c.id, label: c.label, skipped: `${c.needs} not installed` };
+  if (c.s3 && !env) return { id: c.id, label: c.label, skipped: "no S3 test server" };
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const r = measure(c.spec, db, work, env);
+    if (r.error) return { id: c.id, label: c.label, error: r.error };
+    samples.push(r);
+  }
+  const bytes = samples[0].bytes;
+  const ms = median(samples.map((s) => s.ms));
+  const result = {
+    id: c.id,
+    label: c.label,
+    runs: n,
+    bytes,
+    seconds: ms / 1000,
+    mbps: bytes / 1e6 / (ms / 1000),
+    peakRssMiB: median(samples.map((s) => s.maxRssKiB)) / 1024,
+    samplesMs: samples.map((s) => Math.round(s.ms)),
+  };
+  log(`${c.id}: ${result.mbps.toFixed(1)} MB/s, ${result.peakRssMiB.toFixed(0)} MiB`);
+  return result;
+}
+
+function withRatios(rows, refId) {
+  const ref = rows.find((r) => r.id === refId && r.mbps);
+  for (const r of rows) if (r.mbps && ref) r.ratio = r.mbps / ref.mbps;
+  return rows;
+}
+
+// ---- main ---------------------------------------------------------------------------
+const rgw = quick && args.includes("--no-s3") ? undefined : startRgw();
+const env = rgw ? rgwEnv(rgw.dir) : undefined;
+const work = mkdtempSync(join(tmpdir(), "bench-work-"));
+const results = { environment, sizes: {}, large: undefined, bundle: undefined, targets: undefined };
+
+try {
+  for (const mib of sizes) {
+    const db = queueDb(mib, log);
+    const dir = join(work, String(mib));
+    log(`--- ${mib} MiB (${db})`);
+    const backup = withRatios(BACKUP.map((c) => runCase(c, db, dir, env, runs)), "shell");
+    const restore = withRatios(RESTORE.map((c) => runCase(c, db, dir, env, runs)), "shell-r");
+    results.sizes[mib] = { backup, restore };
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!quick) {
+    const db = queueDb(largeSize, log);
+    const dir = join(work, "large");
+    log(`--- ${largeSize} MiB memory curve`);
+    results.large = withRatios(
+      LARGE.map((id) => runCase(BACKUP.find((c) => c.id === id), db, dir, env, largeRuns)),
+      "shell",
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+  results.bundle = await bundleSize("browser");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  if (rgw?.owned) spawnSync("bash", [join(root, "scripts/ceph-rgw.sh"), "stop", rgw.dir]);
+}
+
+results.targets = targets(results);
+const markdown = report(results);
+console.log(markdown);
+writeFileSync(join(here, "RESULTS.md"), markdown);
+writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+
+// ---- targets and report -------------------------------------------------------------
+function targets(r) {
+  const mib = quick ? 64 : 512;
+  const at = (group, id) => r.sizes[mib]?.[group].find((x) => x.id === id);
+  const out = [];
+  const check = (name, value, goal, ok) => out.push({ name, value, goal, met: value === undefined ? undefined : ok(value) });
+  const ratio = (row) => row?.ratio;
+  check(`backup, one core, vs shell gzip -6 (${mib} MiB)`, ratio(at("backup", "bk-fs")), "≥ 1.3×", (v) => v >= 1.3);
+  check(`backup, compressionWorkers 2, vs shell (${mib} MiB)`, ratio(at("backup", "bk-fs-par")), "≥ 2.2×", (v) => v >= 2.2);
+  const aws = at("backup", "aws");
+  const bk = at("backup", "bk-s3");
+  check(`backup → RGW throughput vs AWS SDK (${mib} MiB)`, aws?.mbps && bk?.mbps ? bk.mbps / aws.mbps : undefined, "≥ 1.0×", (v) => v >= 1.0);
+  check(`backup → RGW peak RSS vs AWS SDK (${mib} MiB)`, aws?.peakRssMiB && bk?.peakRssMiB ? bk.peakRssMiB / aws.peakRssMiB : undefined, "≤ 0.5×", (v) => v <= 0.5);
+  check(`restore (verify ← fs) vs gzip -dc | sha256sum (${mib} MiB)`, ratio(at("restore", "bk-fs-verify")), "≥ 1.2×", (v) => v >= 1.2);
+  const small = r.sizes[64]?.backup.find((x) => x.id === "bk-fs");
+  const large = r.large?.find((x) => x.id === "bk-fs");
+  check(`peak RSS ${largeSize} MiB / 64 MiB backup, default`, large?.peakRssMiB && small?.peakRssMiB ? large.peakRssMiB / small.peakRssMiB : undefined, "≤ 1.15×", (v) => v <= 1.15);
+  check(`peak RSS ${largeSize} MiB backup, default (MiB)`, large?.peakRssMiB, "≤ 96", (v) => v <= 96);
+  check("bundle backupper + backupper/s3, min+gz (bytes)", r.bundle?.gzipped, "≤ 15000", (v) => v <= 15000);
+  return out;
+}
+
+const cell = (text) => String(text).replaceAll("|", "\\|");
+
+function table(rows, refName) {
+  const lines = [`| case | MB/s | × ${refName} | peak RSS MiB | runs (ms) |`, "|---|---:|---:|---:|---|"];
+  for (const x of rows) {
+    if (x.skipped || x.error) lines.push(`| ${cell(x.label)} | ${cell(x.skipped ?? `error: ${x.error}`)} | | | |`);
+    else lines.push(`| ${cell(x.label)} | ${x.mbps.toFixed(1)} | ${x.ratio?.toFixed(2) ?? ""} | ${x.peakRssMiB.toFixed(0)} | ${x.samplesMs.join(", ")} |`);
+  }
+  return lines.join("\n");
+}
+
+function report(r) {
+  const e = r.environment;
+  const parts = [
+    "# Benchmark results",
+    "",
+    `Generated by \`npm run bench${quick ? " -- --quick" : ""}\` on ${e.date}: ${e.runtime}, ${e.cpu} (${e.cores} cores, ${e.memoryGiB} GiB), ` +
+      `${e.gzip}, ${e.pigz}, ${e.sha256sum}, Ceph RGW ${e.rgw}, backupper ${e.backupper}, @aws-sdk/client-s3 ${e["@aws-sdk/client-s3"]}, ` +
+      `@aws-sdk/lib-storage ${e["@aws-sdk/lib-storage"]}. Medians of ${e.runs} runs (${largeRuns} at ${largeSize} MiB); each run is its own process. ` +
+      "MB/s are of original (uncompressed) bytes; ratios are to the shell reference in the same run. " +
+      "The machine is shared with other work, so absolute numbers drift: compare ratios.",
+    "",
+  ];
+  for (const [mib, { backup, restore }] of Object.entries(r.sizes)) {
+    parts.push(`## ${mib} MiB job-queue database`, "", "### Backup (read → SHA-256 + gzip → store)", "", table(backup, "shell"), "");
+    parts.push("### Restore (read → gunzip → SHA-256)", "", table(restore, "gzip -dc"), "");
+  }
+  if (r.large) parts.push(`## ${largeSize} MiB: the memory curve`, "", table(r.large, "shell"), "");
+  parts.push(
+    "## Bundle",
+    "",
+    `esbuild (browser, minified) of \`import { createBackupper } from "backupper"; import { s3Adapter } from "backupper/s3"\`: ` +
+      `${r.bundle.minified} bytes, ${r.bundle.gzipped} bytes gzip -9.`,
+    "",
+    "## Targets",
+    "",
+    "| target | measured | goal | met |",
+    "|---|---:|---|---|",
+    ...r.targets.map((t) => `| ${cell(t.name)} | ${t.value === undefined ? "n/a" : t.value.toFixed(2)} | ${t.goal} | ${t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"} |`),
+    "",
+  );
+  return parts.join("\n");
+}
