@@ -40,10 +40,10 @@ async function backupper(adapterKind, options = {}) {
   if (adapterKind === "fs") adapter = fsAdapter({ root: `${work}/fs` });
   else {
     const { s3Adapter } = await import("../dist/adapters/s3.js");
-    adapter = s3Adapter({ ...s3(), forcePathStyle: true });
+    adapter = s3Adapter({ ...s3(), forcePathStyle: true, ...spec.s3Options });
   }
   // One prefix per setting, so restores read the default settings' backup.
-  const prefix = `bench-${adapterKind}-l${options.compressionLevel ?? 6}-w${options.compressionWorkers ?? 1}/`;
+  const prefix = `bench-${adapterKind}-l${options.compressionLevel ?? 6}-w${options.compressionWorkers ?? 1}${spec.s3Options ? "-lean" : ""}/`;
   return createBackupper({ adapter, source: fileSource(db, { name: "queue" }), retention: 1, prefix, ...options });
 }
 
