@@ -4,12 +4,13 @@
  */
 
 import type { Stats } from "node:fs";
-import { mkdir, open, realpath, rename, stat } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { mkdir, open, readdir, realpath, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { fileReadStream } from "../adapters/fs/file-read-stream.js";
 import { errorCode } from "../adapters/fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
 import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
+import { checkName } from "../keys.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
 
 export interface FileSourceOptions {
@@ -33,12 +34,13 @@ export interface FileTargetOptions {
   sidecars?: readonly string[];
 }
 
-const NAME = /^[A-Za-z0-9._-]+$/;
+/** A restore younger than this may still be running; an older temp file is a killed one's leftover. */
+const STALE_RESTORE_MS = 3_600_000;
 
 /** Streams the file at `path`; a restore goes back to `path` unless another location is given. */
 export function fileSource(path: string, options: FileSourceOptions = {}): Source {
   checkPath(path);
-  const name = options.name === undefined ? nameFromPath(path) : checkName(options.name);
+  const name = options.name === undefined ? checkName(nameFromPath(path), "path") : checkName(options.name);
 
   return {
     name,
@@ -105,6 +107,7 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
         if (existing !== undefined && !existing.isFile()) throw new SourceError(`restore target is not a regular file: ${path}`);
         if (existing !== undefined && !force) throw new TargetExistsError(path);
         await mkdir(dirname(target), { recursive: true });
+        await removeStaleRestores(target);
         staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing });
       } catch (error) {
         throw targetError(path, "cannot start restore", error);
@@ -141,6 +144,18 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
       };
     },
   };
+}
+
+/** Removes `<target>.restore-<id>` files that restores killed more than an hour ago left behind. */
+async function removeStaleRestores(target: string): Promise<void> {
+  const dir = dirname(target);
+  const prefix = `${basename(target)}.restore-`;
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}$/.test(name.slice(prefix.length))) continue;
+    const path = join(dir, name);
+    const stats = await stat(path).catch(() => undefined);
+    if (stats?.isFile() && Date.now() - stats.mtimeMs > STALE_RESTORE_MS) await unlink(path).catch(() => undefined);
+  }
 }
 
 /** Moves existing sidecars aside, renames the staged file over `target`, and puts the sidecars back if that rename fails. */
@@ -182,18 +197,11 @@ function checkPath(path: unknown): asserts path is string {
   if (path.includes("\0")) throw new ConfigError("path", "must not contain a NUL character");
 }
 
-function checkName(name: unknown): string {
-  if (typeof name !== "string" || !NAME.test(name)) {
-    throw new ConfigError("name", `must be a non-empty string of letters, digits, '.', '_' and '-', got ${JSON.stringify(name)}`);
-  }
-  return name;
-}
-
 /** `/data/queue.db` → `queue`, `backup.tar.gz` → `backup`, `my data.db` → `my-data`. */
 function nameFromPath(path: string): string {
   const file = basename(path).replace(/^\.+/, "");
   const stem = file.split(".")[0] ?? "";
-  const name = stem.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "");
+  const name = stem.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+|-+$/g, "");
   if (name === "") throw new ConfigError("name", `cannot derive a backup name from ${JSON.stringify(path)}; pass one`);
   return name;
 }

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -224,5 +224,23 @@ describe("fileTarget", () => {
     expect(() => fileTarget("")).toThrow(/^path: /);
     expect(() => fileTarget("/x", { sidecars: ["-wal", ""] })).toThrow(/^sidecars: /);
     expect(() => fileTarget("/x", { sidecars: "-wal" as never })).toThrow(/^sidecars: /);
+  });
+});
+
+describe("fileTarget: leftovers of killed restores", () => {
+  it("removes <target>.restore-<id> files older than an hour, and keeps younger ones", async () => {
+    const target = join(dir, "queue.db");
+    await writeFile(target, "current");
+    const stale = `${target}.restore-0123456789ab`;
+    const fresh = `${target}.restore-0123456789ac`;
+    const unrelated = `${target}.restore-notours`;
+    for (const f of [stale, fresh, unrelated]) await writeFile(f, "partial");
+    const past = new Date(Date.now() - 2 * 3_600_000);
+    for (const f of [stale, unrelated]) await utimes(f, past, past);
+
+    const staging = await fileTarget(target).begin({ force: true });
+    await staging.abort();
+    expect((await readdir(dir)).sort()).toEqual(["queue.db", "queue.db.restore-0123456789ac", "queue.db.restore-notours"]);
+    expect(await readFile(target, "utf8")).toBe("current");
   });
 });
