@@ -6,6 +6,7 @@ import { writeBackup, type PipelineOptions } from "./backup.js";
 import { describe, mapLimit, readMeta, scan, type Scope } from "./catalog.js";
 import { adapterCall } from "./adapter-call.js";
 import {
+  AdapterError,
   BackupError,
   BackupInProgressError,
   ConfigError,
@@ -125,6 +126,19 @@ export function createBackupper(options: BackupperOptions): Backupper {
     return infos;
   }
 
+  /** Some providers answer a delete with success and keep the objects: a report must not claim what did not happen. */
+  async function confirmGone(keys: string[], signal?: AbortSignal): Promise<void> {
+    if (keys.length === 0) return;
+    const doomed = new Set(keys);
+    const left: string[] = [];
+    await adapterCall(o.adapter, "list", undefined, signal, async () => {
+      for await (const entry of o.adapter.list(namePrefix(o.prefix, o.name), { signal })) if (doomed.has(entry.key)) left.push(entry.key);
+    });
+    if (left.length > 0) {
+      throw new AdapterError(o.adapter.name, "delete", `reported success but still lists ${left.length} object(s): ${left.slice(0, 5).join(", ")}`);
+    }
+  }
+
   async function prune(dryRun: boolean, protect: ReadonlySet<string>, signal?: AbortSignal): Promise<PruneReport> {
     const { incomplete } = await scan(scope, signal);
     const backups = await list(signal);
@@ -138,6 +152,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
       // Metadata first: a backup interrupted here is merely incomplete, never a marker without data.
       await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete(doomed.map(metaKeyOf), { signal }));
       await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete([...doomed, ...stale], { signal }));
+      await confirmGone([...doomed, ...doomed.map(metaKeyOf), ...stale], signal);
       count = backups.length - doomed.length;
       const { cleanupIncomplete } = o.adapter;
       if (cleanupIncomplete) {

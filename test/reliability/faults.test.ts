@@ -251,18 +251,22 @@ describeRgw("fault matrix (RGW + msw)", () => {
     record("DeleteObjects partial failure (AccessDenied on a key)", "typed prune error; backup kept; next prune completes", "prune failed with ADAPTER, backup succeeded; next prune completed", c.hits, await nothingLost(1));
   });
 
-  it("DeleteObjects answers 200 but keeps the objects: a re-list shows them, the next prune removes them", async () => {
+  it("DeleteObjects answers 200 but keeps the objects: prune's re-list catches it, the next prune removes them", async () => {
     await fresh(1);
     made.push(await b.backup());
+    const failures: string[] = [];
+    b.on("failed", (e) => failures.push(`${e.operation} ${e.error.code} ${e.error.message}`));
     const c = inject(isBulkDelete, 10, () => new HttpResponse(`<DeleteResult></DeleteResult>`, { status: 200 }));
     made.push(await b.backup());
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/^prune ADAPTER .*still lists 2 object/);
     const relisted = await listKeys(t.adapter, "backups/");
     expect(relisted).toHaveLength(4); // both backups still there: the lie removed nothing
     server.resetHandlers();
     const report = await b.prune();
     expect(report.deleted.map((d) => d.key)).toEqual([made[0]!.key]);
     made.shift();
-    record("DeleteObjects 200 but objects kept", "re-list shows them; next prune deletes them", "prune reported success; re-list found all 4 objects; next prune deleted them", c.hits, await nothingLost(1));
+    record("DeleteObjects 200 but objects kept", "prune re-lists and reports the kept objects; next prune deletes them", "prune failed with ADAPTER naming the 2 kept objects; backup succeeded; next prune deleted them", c.hits, await nothingLost(1));
   });
 
   it("missing, garbage, huge, wrong-typed and wrong-size metadata: typed errors, never a wrong restore, older backups kept", async () => {
