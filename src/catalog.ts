@@ -112,6 +112,10 @@ export async function describe(scope: Scope, entry: CatalogEntry, signal?: Abort
   }
   // Deleted between listing and reading: report it as it now is rather than fail the listing.
   if (!meta) return { ...unverified, problem: "metadata disappeared while listing" };
+  // Free to check here, and it keeps a backup whose metadata lies about its size from counting as verified for retention.
+  if (meta.compressedSize !== undefined && meta.compressedSize !== entry.storedSize) {
+    return { ...unverified, problem: `metadata says ${meta.compressedSize} bytes are stored, the object has ${entry.storedSize}` };
+  }
   return {
     ...base,
     size: meta.size,

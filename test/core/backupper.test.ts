@@ -395,4 +395,20 @@ describe("retention and listing", () => {
     expect(calls[0]![1]).toBeGreaterThanOrEqual(before - 60_000);
     expect(calls[0]![1]).toBeLessThanOrEqual(Date.now() - 60_000);
   });
+
+  it("does not count a backup whose metadata disagrees with the stored size as verified, so retention keeps an intact one", async () => {
+    const adapter = memoryAdapter();
+    const writer = createBackupper({ adapter, source: bytesSource(randomBytes(1000), { name: "q" }), retention: 2 });
+    const older = await writer.backup();
+    await new Promise((r) => setTimeout(r, 2));
+    const newer = await writer.backup();
+    const meta = JSON.parse(new TextDecoder().decode(await readObject(adapter, newer.metaKey)));
+    meta.compressedSize += 1;
+    await adapter.put(newer.metaKey, encodeMeta(meta));
+    const b = createBackupper({ adapter, source: bytesSource(randomBytes(1000), { name: "q" }), retention: 1 });
+    const listed = await b.list();
+    expect(listed.find((x) => x.key === newer.key)).toMatchObject({ verified: false, problem: expect.stringContaining("stored") });
+    const report = await b.prune({ dryRun: true });
+    expect(report.kept.map((k) => k.key)).toContain(older.key);
+  });
 });

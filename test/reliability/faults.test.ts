@@ -293,9 +293,10 @@ describeRgw("fault matrix (RGW + msw)", () => {
       expect(e.code, label).toBe(code);
       expect(target.bytes).toBeUndefined();
       observed.push(`${label} → ${e.code}`);
-      // Unreadable metadata is not "verified", so prune (retention 1) must keep the intact one. (Metadata
-      // that parses but states wrong sizes counts as verified until downloaded: not pruned here, see RELIABILITY.md.)
-      if (code !== "CORRUPT_DATA") await b.prune();
+      // Unreadable metadata, or metadata whose stored size disagrees with the object, is not "verified",
+      // so prune (retention 1) must keep the intact one. (A wrong ORIGINAL size is only found by
+      // downloading: such metadata counts as verified until then, see RELIABILITY.md.)
+      if (label !== "wrong size") await b.prune();
       await t.adapter.delete([victim.key, victim.metaKey]);
     }
     record("metadata missing / garbage / huge / wrong-typed / wrong sizes", "typed error per case, target untouched, intact backup kept", observed.join("; "), faults, await nothingLost(1));
