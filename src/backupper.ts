@@ -121,7 +121,8 @@ export function createBackupper(options: BackupperOptions): Backupper {
 
   async function list(signal?: AbortSignal): Promise<BackupInfo[]> {
     const { backups } = await scan(scope, signal);
-    const infos = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describe(scope, entry, signal));
+    const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describe(scope, entry, signal));
+    const infos = described.filter((info): info is BackupInfo => info !== undefined);
     count = infos.length;
     return infos;
   }

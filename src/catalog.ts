@@ -92,8 +92,8 @@ export async function readMeta(adapter: StorageAdapter, metaKey: string, signal?
   return parseMeta(metaKey, bytes);
 }
 
-/** A listed backup as `BackupInfo`, reading its metadata when it has some. */
-export async function describe(scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo> {
+/** A listed backup as `BackupInfo`, reading its metadata when it has some; undefined if that metadata is gone by now. */
+export async function describe(scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo | undefined> {
   const base = {
     key: entry.key,
     metaKey: entry.metaKey,
@@ -110,8 +110,8 @@ export async function describe(scope: Scope, entry: CatalogEntry, signal?: Abort
     if (error instanceof InvalidMetadataError) return { ...unverified, problem: error.message };
     throw error;
   }
-  // Deleted between listing and reading: report it as it now is rather than fail the listing.
-  if (!meta) return { ...unverified, problem: "metadata disappeared while listing" };
+  // Deleted between listing and reading (a concurrent prune): no longer a complete backup.
+  if (!meta) return undefined;
   // Free to check here, and it keeps a backup whose metadata lies about its size from counting as verified for retention.
   if (meta.compressedSize !== undefined && meta.compressedSize !== entry.storedSize) {
     return { ...unverified, problem: `metadata says ${meta.compressedSize} bytes are stored, the object has ${entry.storedSize}` };

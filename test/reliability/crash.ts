@@ -173,7 +173,7 @@ export function crashSuite(kind: StoreKind, makeStore: () => Promise<CrashStore>
         expect(listed.length).toBeGreaterThanOrEqual(min);
         expect(listed.length).toBeLessThanOrEqual(max);
         for (const info of listed) {
-          expect(info.verified).toBe(true);
+          expect(info.verified, `${info.key}: ${info.problem}`).toBe(true);
           await parent.verify(info.key);
         }
         const mustSurvive = s.op === "prune" ? seeds.slice(-1) : seeds;
