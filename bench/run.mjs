@@ -216,10 +216,10 @@ try {
 }
 
 results.targets = targets(results);
+writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 const markdown = report(results);
 console.log(markdown);
 writeFileSync(join(here, "RESULTS.md"), markdown);
-writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 
 // ---- targets and report -------------------------------------------------------------
 function targets(r) {
@@ -245,7 +245,9 @@ function targets(r) {
   return out;
 }
 
-const cell = (text) => String(text).replaceAll("|", "\\|");
+function cell(text) {
+  return String(text).replaceAll("|", "\\|");
+}
 
 function table(rows, refName) {
   const lines = [`| case | MB/s | × ${refName} | peak RSS MiB | runs (ms) |`, "|---|---:|---:|---:|---|"];
