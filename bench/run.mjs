@@ -283,6 +283,8 @@ function report(r) {
     "",
     "## Targets",
     "",
+    "Why the missed ones are missed, with the profiles: [PROFILE.md](PROFILE.md).",
+    "",
     "| target | measured | goal | met |",
     "|---|---:|---|---|",
     ...r.targets.map((t) => `| ${cell(t.name)} | ${t.value === undefined ? "n/a" : t.value.toFixed(2)} | ${t.goal} | ${t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"} |`),
