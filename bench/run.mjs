@@ -5,7 +5,8 @@
 //   options: --runs N (default 3), --large-runs N (2 GiB+ runs, default 1)
 // Every measurement is its own child process (bench/case.mjs), so each peak RSS is the
 // case's own. S3 cases run against a throwaway Ceph RGW (scripts/ceph-rgw.sh), or the one
-// whose directory BENCH_RGW_DIR names. Writes bench/RESULTS.md and bench/results.json.
+// whose directory BENCH_RGW_DIR names. Writes bench/RESULTS.md and bench/results.json
+// (a --quick run writes bench/.data/quick-RESULTS.md and quick-results.json instead).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -216,10 +217,12 @@ try {
 }
 
 results.targets = targets(results);
-writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+// A quick run must not replace the committed full results.
+const out = quick ? join(here, ".data", "quick-") : here + "/";
+writeFileSync(`${out}results.json`, `${JSON.stringify(results, null, 2)}\n`);
 const markdown = report(results);
 console.log(markdown);
-writeFileSync(join(here, "RESULTS.md"), markdown);
+writeFileSync(`${out}RESULTS.md`, markdown);
 
 // ---- targets and report -------------------------------------------------------------
 function targets(r) {
