@@ -111,6 +111,28 @@ describe("throttling and server errors", () => {
     expect(seen.map((r) => r.body.length)).toEqual([3, 3, 3]);
   });
 
+  it("times out an attempt the server never answers, and retries it", async () => {
+    const sleeps: number[] = [];
+    const seen = fake(async (_, i) => {
+      if (i === 0) await new Promise((r) => setTimeout(r, 2_000));
+      return ok();
+    });
+    await adapter({ requestTimeoutMs: 200 }, sleeps).put("k", new Uint8Array([1, 2, 3]));
+    expect(seen).toHaveLength(2);
+    expect(sleeps).toEqual([50]);
+  });
+
+  it("reports a server that never answers as a typed error once attempts run out", async () => {
+    fake(async () => {
+      await new Promise((r) => setTimeout(r, 2_000));
+      return ok();
+    });
+    const err = await failure(adapter({ requestTimeoutMs: 100, maxAttempts: 2 }).put("k", new Uint8Array([1])));
+    expect(err).toBeInstanceOf(S3Error);
+    expect(err).toMatchObject({ attempts: 2, operation: "put" });
+    expect((err as Error).message).toMatch(/no answer within 100 ms/);
+  });
+
   it("gives up after maxAttempts with the last SlowDown as a typed error", async () => {
     const sleeps: number[] = [];
     const seen = fake(() => xmlError("SlowDown", 503));

@@ -10,6 +10,7 @@
  */
 
 import { BackupError, toAbortedError } from "../../errors.js";
+import { anySignal } from "../../streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
@@ -109,12 +110,17 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
       let failure: ResponseFailure | undefined;
       let networkError: unknown;
       let retryAfter: string | null = null;
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () => timeout.abort(new Error(`no answer within ${options.requestTimeoutMs} ms`)),
+        options.requestTimeoutMs,
+      );
       try {
         const signed = await client.sign(url, {
           method: req.method,
           headers: { ...req.headers, "x-amz-content-sha256": payloadHash },
           body: req.body,
-          signal: req.signal,
+          signal: anySignal([req.signal, timeout.signal]),
           aws: { datetime: amzDate(now() + skewMs) },
         } as RequestInit);
         const res = await fetchFn(signed);
@@ -135,7 +141,9 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
         if (req.signal?.aborted) throw toAbortedError(req.signal.reason);
         if (err instanceof BackupError) throw err;
         if (err instanceof ResponseFailure) failure = err;
-        else networkError = err;
+        else networkError = timeout.signal.aborted ? timeout.signal.reason : err;
+      } finally {
+        clearTimeout(timer);
       }
       const transient = failure ? isRetryable(failure.status, failure.s3Code) : true;
       if (transient && canRetry) {

@@ -47,6 +47,12 @@ export interface S3AdapterOptions {
   fetch?: (request: Request) => Promise<Response>;
   /** Provider credentials are refreshed this long before they expire (default 5 minutes). */
   credentialRefreshMarginMs?: number;
+  /**
+   * Milliseconds one attempt may take until its answer is read (for a GET: until the headers
+   * arrive; the body then streams on). A server that stops reading an upload would otherwise
+   * stall a backup forever; a timed-out attempt is retried like a network error. Default 120 000.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -62,6 +68,7 @@ export interface ResolvedOptions {
   retry: RetryOptions;
   fetch: (request: Request) => Promise<Response>;
   credentialRefreshMarginMs: number;
+  requestTimeoutMs: number;
 }
 
 function fail(option: string, message: string): never {
@@ -146,5 +153,6 @@ export function resolveOptions(opts: S3AdapterOptions): ResolvedOptions {
     retry,
     fetch: fetchFn,
     credentialRefreshMarginMs: integer("credentialRefreshMarginMs", opts.credentialRefreshMarginMs, 5 * 60_000, 0),
+    requestTimeoutMs: integer("requestTimeoutMs", opts.requestTimeoutMs, 120_000, 1, 2_147_483_647),
   };
 }
