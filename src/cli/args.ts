@@ -20,6 +20,7 @@ const OPTIONS = {
   retention: { type: "string" },
   interval: { type: "string" },
   "initial-delay": { type: "string" },
+  "compression-workers": { type: "string" },
   "max-age": { type: "string" },
   to: { type: "string" },
   force: { type: "boolean", short: "f" },
@@ -37,13 +38,13 @@ export const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "in
 
 /** What each command takes beyond the common flags. */
 export const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["json"] },
+  now: { key: false, flags: ["compression-workers", "json"] },
   list: { key: false, flags: ["json"] },
   restore: { key: true, flags: ["force", "to", "allow-unverified", "json"] },
   verify: { key: true, flags: ["json"] },
   status: { key: false, flags: ["max-age", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay"] },
+  run: { key: false, flags: ["initial-delay", "compression-workers"] },
 };
 
 export interface Flags {
@@ -54,6 +55,7 @@ export interface Flags {
   retention?: string;
   interval?: string;
   "initial-delay"?: string;
+  "compression-workers"?: string;
   "max-age"?: string;
   to?: string;
   force?: boolean;

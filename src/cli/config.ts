@@ -46,11 +46,13 @@ export interface CliConfig {
   retention: number;
   interval: number;
   initialDelay: number;
+  /** gzip blocks compressed at once (`createBackupper`'s `compressionWorkers`). */
+  compressionWorkers: number;
 }
 
 export type Invocation = Exclude<CommandLine, { kind: "command" }> | { kind: "command"; config: CliConfig };
 
-const DEFAULTS = { prefix: "backups/", retention: 7, interval: 21_600_000, initialDelay: 60_000 };
+const DEFAULTS = { prefix: "backups/", retention: 7, interval: 21_600_000, initialDelay: 60_000, compressionWorkers: 1 };
 const TRUE = ["1", "true", "yes", "on"];
 const FALSE = ["0", "false", "no", "off"];
 
@@ -182,6 +184,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const retention = setting(env, fromFlag(flags, "retention"), "S3_BACKUP_RETENTION");
   const interval = setting(env, fromFlag(flags, "interval"), "S3_BACKUP_INTERVAL");
   const initialDelay = setting(env, fromFlag(flags, "initial-delay"));
+  const workers = setting(env, fromFlag(flags, "compression-workers"), "BACKUP_COMPRESSION_WORKERS");
   const maxAge = setting(env, fromFlag(flags, "max-age"));
 
   const sourceName = source ? checkedAs({ path: source.from, name: source.from }, () => fileSource(source.value).name) : undefined;
@@ -213,6 +216,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     retention: retention ? wholeNumber(retention) : DEFAULTS.retention,
     interval: interval ? duration(interval) : DEFAULTS.interval,
     initialDelay: initialDelay ? duration(initialDelay) : DEFAULTS.initialDelay,
+    compressionWorkers: workers ? wholeNumber(workers) : DEFAULTS.compressionWorkers,
   };
   const origin = {
     name: name?.from ?? source?.from,
@@ -221,6 +225,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     retention: retention?.from,
     interval: interval?.from,
     initialDelay: initialDelay?.from,
+    compressionWorkers: workers?.from,
   };
   checkedAs(origin, () =>
     checkBackupperOptions({
@@ -231,6 +236,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
       retention: config.retention,
       interval: config.interval,
       initialDelay: config.initialDelay,
+      compressionWorkers: config.compressionWorkers,
     }),
   );
   return config;

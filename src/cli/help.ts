@@ -2,11 +2,15 @@
 import type { CommandName } from "./args.js";
 import { EXIT_CODES } from "./exit-codes.js";
 
+const WORKERS =
+  "--compression-workers <n>  (BACKUP_COMPRESSION_WORKERS) gzip blocks compressed at once, default 1;\n" +
+  "                     set it to the cores the backup may use (standard multi-member gzip)";
+
 const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
   now: {
-    usage: "backupper now [--json]",
+    usage: "backupper now [--compression-workers <n>] [--json]",
     about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
-    flags: ["--json               print the backup (and the keys retention deleted) as JSON"],
+    flags: [WORKERS, "--json               print the backup (and the keys retention deleted) as JSON"],
   },
   list: {
     usage: "backupper list [--json]",
@@ -47,12 +51,12 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--dry-run            only report what would be deleted", "--json               print the report as JSON"],
   },
   run: {
-    usage: "backupper run [--initial-delay <duration>]",
+    usage: "backupper run [--initial-delay <duration>] [--compression-workers <n>]",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
       "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
       "Refused while backups are disabled.",
-    flags: ["--initial-delay <d>  delay before the first backup (default 1m)"],
+    flags: ["--initial-delay <d>  delay before the first backup (default 1m)", WORKERS],
   },
 };
 

@@ -74,6 +74,7 @@ export async function setUp(config: CliConfig, on: BackupHooks = {}): Promise<Se
     retention: config.retention,
     interval: config.interval,
     initialDelay: config.initialDelay,
+    compressionWorkers: config.compressionWorkers,
     on,
   });
   return { backupper, kind: found?.kind };

@@ -182,7 +182,8 @@ function lifecycle(label: string, destination: () => Promise<Destination>, sourc
     });
 
     it("prune --dry-run --json reports without deleting; prune deletes", async () => {
-      for (let i = 0; i < 2; i++) expect((await run("now")).code).toBe(0);
+      for (const extra of [[], ["--compression-workers", "2"]]) expect((await run("now", ...extra)).code).toBe(0);
+      for (const b of json<Array<{ key: string }>>(await run("list", "--json"))) expect((await run("verify", b.key)).code).toBe(0);
       const dry = json(await run("prune", "--dry-run", "--json", "--retention", "1"));
       expect(dry.dryRun).toBe(true);
       expect(dry.deleted).toHaveLength(2);

@@ -83,12 +83,22 @@ describe("environment variables", () => {
     ["S3_SESSION_TOKEN", "  "],
     ["BACKUP_NAME", "two words"],
     ["BACKUP_NAME", "-leading-dash"],
+    ["BACKUP_COMPRESSION_WORKERS", "two"],
+    ["BACKUP_COMPRESSION_WORKERS", "0"],
+    ["BACKUP_COMPRESSION_WORKERS", "65"],
   ];
   it.each(bad)("%s=%j is an error naming it", (variable, value) => {
     const error = configError(["list"], { ...S3_ENV, BACKUP_NAME: "queue", [variable]: value });
     expect(error.option).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).not.toContain(SECRET);
+  });
+
+  it("reads compression workers from BACKUP_COMPRESSION_WORKERS, overridden by --compression-workers", () => {
+    expect(config(["now", "--source", "/data/queue.db"], S3_ENV).compressionWorkers).toBe(1);
+    const env = { ...S3_ENV, BACKUP_COMPRESSION_WORKERS: "2" };
+    expect(config(["now", "--source", "/data/queue.db"], env).compressionWorkers).toBe(2);
+    expect(config(["run", "--source", "/data/queue.db", "--compression-workers", "4"], env).compressionWorkers).toBe(4);
   });
 
   it("says what a retention must be, as the seed's users write it", () => {
