@@ -4,19 +4,9 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { rng } from "../test/helpers/generate.mjs";
 
 export const DATA_DIR = fileURLToPath(new URL("./.data/", import.meta.url));
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const QUEUES = ["emails", "webhooks", "thumbnails", "billing", "reports", "search-index", "notifications", "exports"];
 const STATES = ["completed", "completed", "completed", "completed", "failed", "waiting", "active", "delayed"];

@@ -231,15 +231,16 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     checkBackupperOptions({
       adapter: { name: "check", list: unused, put: unused, get: unused, delete: unused },
       source: { name: config.name, snapshot: unused },
-      name: config.name,
-      prefix: config.prefix,
-      retention: config.retention,
-      interval: config.interval,
-      initialDelay: config.initialDelay,
-      compressionWorkers: config.compressionWorkers,
+      ...backupperSettings(config),
     }),
   );
   return config;
+}
+
+/** The `createBackupper` options the configuration sets: checked here, used by the commands. */
+export function backupperSettings(config: CliConfig) {
+  const { name, prefix, retention, interval, initialDelay, compressionWorkers } = config;
+  return { name, prefix, retention, interval, initialDelay, compressionWorkers };
 }
 
 /** The whole invocation: help and version need no configuration, every command needs a valid one. */

@@ -8,7 +8,7 @@ import { ConfigError } from "../errors.js";
 import { fileSource } from "../sources/file.js";
 import { sqliteSource } from "../sources/sqlite.js";
 import type { Source, StorageAdapter } from "../types.js";
-import type { CliConfig, Destination } from "./config.js";
+import { backupperSettings, type CliConfig, type Destination } from "./config.js";
 
 const SQLITE_MAGIC = "SQLite format 3\0";
 
@@ -69,12 +69,7 @@ export async function setUp(config: CliConfig, on: BackupHooks = {}): Promise<Se
   const backupper = createBackupper({
     adapter: adapterFor(config.destination),
     source: found?.source ?? noSource(config.name),
-    name: config.name,
-    prefix: config.prefix,
-    retention: config.retention,
-    interval: config.interval,
-    initialDelay: config.initialDelay,
-    compressionWorkers: config.compressionWorkers,
+    ...backupperSettings(config),
     on,
   });
   return { backupper, kind: found?.kind };

@@ -33,17 +33,8 @@ export function through(
   return collect(streamOf(chunks).pipeThrough(pair));
 }
 
-/** Deterministic PRNG (mulberry32), so a failing chunking can be reproduced from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "../helpers/generate.mjs";
+import { rng } from "../helpers/generate.mjs";
 
 /** `data` cut at random places, with empty chunks mixed in; fresh copies, as a source would give. */
 export function randomChunks(data: Uint8Array, seed: number, maxChunk = 100_000): Uint8Array[] {

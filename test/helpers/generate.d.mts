@@ -1,2 +1,3 @@
+export declare function rng(seed: number): () => number;
 export declare function generatedChunks(size: number, seed?: number): () => Generator<Uint8Array>;
 export declare function generatedStream(size: number, seed?: number): ReadableStream<Uint8Array>;

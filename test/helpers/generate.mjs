@@ -2,6 +2,23 @@
 // (which alone adds ~50 MiB of RSS and would swamp memory measurements).
 
 /**
+ * Deterministic PRNG (mulberry32) returning floats in [0, 1), so generated data and failing
+ * random cases can be reproduced from their seed.
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
  * Deterministic, queue-database-like bytes (JSON rows with counters and pseudo-random fields),
  * produced in 1 MiB chunks so tests can stream hundreds of MiB without holding them.
  * @param {number} size
