@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BackupError } from "../../src/errors.js";
 import { concat } from "../../src/streams.js";
+import { chunksOf } from "../helpers/data.js";
 import type { Body, ListEntry, StorageAdapter } from "../../src/types.js";
 
 export interface ConformanceSetup {
@@ -125,7 +126,7 @@ export function describeAdapterConformance(
       await adapter().put(key, input);
       input.fill(0);
       const first = await adapter().get(key);
-      const chunks = await readChunks(first!.body);
+      const chunks = await chunksOf(first!.body);
       for (const chunk of chunks) chunk.fill(0);
       expect(await getText(adapter(), key)).toBe("original");
     });
@@ -282,18 +283,8 @@ async function getText(adapter: StorageAdapter, key: string): Promise<string | n
   return got === null ? null : new TextDecoder().decode(await readAll(got.body));
 }
 
-async function readChunks(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return chunks;
-    chunks.push(value);
-  }
-}
-
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return concat(await readChunks(stream));
+  return concat(await chunksOf(stream));
 }
 
 /** Compares without vitest's deep diff, which is unusable on megabytes; reports the first differing offset. */

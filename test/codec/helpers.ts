@@ -12,16 +12,6 @@ export function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
-export async function chunksOf(readable: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
-  const parts: Uint8Array[] = [];
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return parts;
-    parts.push(value);
-  }
-}
-
 export async function collect(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(await chunksOf(readable));
 }
@@ -34,6 +24,8 @@ export function through(
 }
 
 export { rng } from "../helpers/generate.mjs";
+export { chunksOf } from "../helpers/data.js";
+import { chunksOf } from "../helpers/data.js";
 import { rng } from "../helpers/generate.mjs";
 
 /** `data` cut at random places, with empty chunks mixed in; fresh copies, as a source would give. */

@@ -22,3 +22,14 @@ export function randomBytes(n: number, seed = 7): Uint8Array {
   }
   return out;
 }
+
+/** Every chunk of a stream, as it arrived. */
+export async function chunksOf(readable: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  const parts: Uint8Array[] = [];
+  const reader = readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return parts;
+    parts.push(value);
+  }
+}
