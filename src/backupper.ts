@@ -16,7 +16,7 @@ import {
   toAbortedError,
 } from "./errors.js";
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
-import { META_SUFFIX, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
+import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
 import { resolveOptions, type BackupperOptions } from "./options.js";
 import { readBackup } from "./restore.js";
 import { planRetention } from "./retention/policy.js";
@@ -158,7 +158,10 @@ export function createBackupper(options: BackupperOptions): Backupper {
       const { cleanupIncomplete } = o.adapter;
       if (cleanupIncomplete) {
         abandonedUploads = await adapterCall(o.adapter, "cleanupIncomplete", undefined, signal, () =>
-          cleanupIncomplete.call(o.adapter, namePrefix(o.prefix, o.name), new Date(staleBefore), { signal }),
+          cleanupIncomplete.call(o.adapter, namePrefix(o.prefix, o.name), new Date(staleBefore), {
+            signal,
+            match: (key) => isKeyOf(o.prefix, o.name, key),
+          }),
         );
       }
     }

@@ -75,6 +75,12 @@ export function parseDataKey(prefix: string, name: string, key: string): ParsedK
   return { timestamp, id, gzSuffix: gz !== undefined };
 }
 
+/** Whether `key` is a data or metadata key of `name` under `prefix`: the only objects a source may create or remove. */
+export function isKeyOf(prefix: string, name: string, key: string): boolean {
+  const data = key.endsWith(META_SUFFIX) ? key.slice(0, -META_SUFFIX.length) : key;
+  return parseDataKey(prefix, name, data) !== undefined;
+}
+
 /** bunqueue's keys carry a UUID or no id; ours never do, so a metadata-less key of this shape is a legacy backup, not an incomplete one of ours. */
 export function isLegacyId(id: string | undefined): boolean {
   return id === undefined || UUID.test(id);

@@ -34,6 +34,15 @@ export interface DeleteOptions {
   signal?: AbortSignal;
 }
 
+export interface CleanupOptions extends DeleteOptions {
+  /**
+   * Restricts the cleanup to interrupted puts of the keys it accepts. The core passes its key
+   * grammar: sources whose names share a prefix (`queue`, `queue-archive`) share a listing
+   * prefix, and one source's prune must never remove another's upload in progress.
+   */
+  match?: (key: string) => boolean;
+}
+
 export interface GetResult {
   body: ReadableStream<Uint8Array>;
   /** Stored size in bytes, when the adapter knows it before streaming. */
@@ -82,10 +91,10 @@ export interface StorageAdapter {
   /**
    * Optional. Removes the adapter's own leftovers of interrupted `put`s under `prefix` that
    * started before `olderThan` (S3: multipart uploads never completed or aborted; fs: temp
-   * files of a killed process), and returns a description of each. Never touches complete
-   * objects. Failures reject like `delete`.
+   * files of a killed process), limited to the keys `opts.match` accepts when given, and
+   * returns a description of each. Never touches complete objects. Failures reject like `delete`.
    */
-  cleanupIncomplete?(prefix: string, olderThan: Date, opts?: DeleteOptions): Promise<string[]>;
+  cleanupIncomplete?(prefix: string, olderThan: Date, opts?: CleanupOptions): Promise<string[]>;
 }
 
 /** A consistent, point-in-time view of a source, streamed once. */

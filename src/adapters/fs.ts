@@ -99,6 +99,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         if ((await realRoot("cleanupIncomplete", false)) === null) return removed;
         for await (const temp of walk(root, "", prefix, signal, "temps")) {
           if ((temp.lastModified?.getTime() ?? Infinity) >= olderThan.getTime()) continue;
+          if (opts?.match && !opts.match(keyOfTemp(temp.key))) continue;
           await removeFile(join(root, ...temp.key.split("/")));
           removed.push(temp.key);
         }
@@ -265,6 +266,12 @@ async function removeEmptyParents(root: string, dir: string): Promise<void> {
  * Yields the files under `dir` whose key starts with `prefix`: the objects, or the temp files
  * of unfinished puts (keyed by their own path, matched by the key they were being written for).
  */
+/** `dir/.name.tmp-<hex>` → `dir/name`: the key the interrupted put was writing. */
+function keyOfTemp(tempKey: string): string {
+  const slash = tempKey.lastIndexOf("/") + 1;
+  return tempKey.slice(0, slash) + tempKey.slice(slash + 1, tempKey.lastIndexOf(".tmp-"));
+}
+
 async function* walk(
   dir: string,
   dirKey: string,
@@ -291,7 +298,7 @@ async function* walk(
     } else if (entry.isFile() && !entry.name.includes("\\")) {
       const temp = TEMP_NAME.test(entry.name);
       if (temp !== (kind === "temps")) continue;
-      const objectKey = temp ? dirKey + entry.name.slice(1, entry.name.lastIndexOf(".tmp-")) : key;
+      const objectKey = temp ? keyOfTemp(key) : key;
       if (!objectKey.startsWith(prefix)) continue;
       let stats;
       try {

@@ -5,7 +5,7 @@
  * period; a live upload started later than that is left alone.
  */
 
-import type { DeleteOptions } from "../../types.js";
+import type { CleanupOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { xmlBlocks, xmlText } from "./xml.js";
@@ -46,10 +46,10 @@ async function* listUploads(client: S3Client, prefix: string, signal: AbortSigna
   }
 }
 
-export async function abortStaleUploads(client: S3Client, prefix: string, olderThan: Date, opts: DeleteOptions = {}): Promise<string[]> {
+export async function abortStaleUploads(client: S3Client, prefix: string, olderThan: Date, opts: CleanupOptions = {}): Promise<string[]> {
   const stale: Upload[] = [];
   for await (const upload of listUploads(client, prefix, opts.signal)) {
-    if (upload.initiated.getTime() < olderThan.getTime()) stale.push(upload);
+    if (upload.initiated.getTime() < olderThan.getTime() && (opts.match?.(upload.key) ?? true)) stale.push(upload);
   }
   const aborted: string[] = [];
   for (const { key, uploadId } of stale) {
