@@ -1,5 +1,5 @@
 /**
- * The bucket key scheme (DESIGN §2), which is public: users find, copy and restore
+ * The bucket key scheme (docs/FORMAT.md §1), which is public: users find, copy and restore
  * backups by these names with nothing but `aws s3 cp`.
  *
  *   <prefix><name>-<timestamp>-<id>.db.gz   gzip-compressed (`.db` when stored raw)

@@ -1,5 +1,5 @@
 /**
- * The metadata object (DESIGN §2): bunqueue's field names plus ours. Parsing is strict about
+ * The metadata object (docs/FORMAT.md §2): bunqueue's field names plus ours. Parsing is strict about
  * the fields it relies on, because a silently defaulted size or checksum would let a
  * corrupted backup pass as verified; unknown fields are kept for newer writers.
  */

@@ -143,7 +143,7 @@ export interface Source {
   target?(to?: string): RestoreTarget;
 }
 
-/** The metadata object stored at `<data key>.meta.json` (DESIGN §2). Unknown fields are kept. */
+/** The metadata object stored at `<data key>.meta.json` (docs/FORMAT.md §2). Unknown fields are kept. */
 export interface BackupMeta {
   /** ISO-8601 time the backup started. */
   timestamp: string;

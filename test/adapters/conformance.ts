@@ -1,5 +1,5 @@
 /**
- * The one behaviour suite every StorageAdapter runs (DESIGN §3). Each adapter's test file
+ * The one behaviour suite every StorageAdapter runs (the `StorageAdapter` contract in src/types.ts). Each adapter's test file
  * calls `describeAdapterConformance` with a setup that returns a ready adapter; each test
  * works under its own fresh key prefix and removes what it wrote.
  */

@@ -64,7 +64,7 @@ describe.each(adapters)("round trips on %s", (_label, makeAdapter) => {
 });
 
 describe("backup", () => {
-  it("writes metadata last with every DESIGN §2 field, and a stored checksum that sha256sum would print", async () => {
+  it("writes metadata last with every docs/FORMAT.md §2 field, and a stored checksum that sha256sum would print", async () => {
     const adapter = memoryAdapter();
     const data = randomBytes(5000);
     const info = await createBackupper({ adapter, source: bytesSource(data, { name: "queue" }) }).backup();

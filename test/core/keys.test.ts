@@ -5,7 +5,7 @@ import { ConfigError } from "../../src/errors.js";
 const at = new Date("2026-11-26T12:00:00.000Z");
 
 describe("key scheme", () => {
-  it("formats keys as DESIGN §2 says", () => {
+  it("formats keys as docs/FORMAT.md §1 says", () => {
     expect(dataKey("backups/", "queue", at, "abcd1234", true)).toBe("backups/queue-2026-11-26T12-00-00-000Z-abcd1234.db.gz");
     expect(dataKey("", "queue", at, "abcd1234", false)).toBe("queue-2026-11-26T12-00-00-000Z-abcd1234.db");
     expect(timestampToKeyPart(at)).toBe("2026-11-26T12-00-00-000Z");

@@ -295,7 +295,7 @@ describeRgw("fault matrix (RGW + msw)", () => {
       observed.push(`${label} → ${e.code}`);
       // Unreadable metadata, or metadata whose stored size disagrees with the object, is not "verified",
       // so prune (retention 1) must keep the intact one. (A wrong ORIGINAL size is only found by
-      // downloading: such metadata counts as verified until then, see RELIABILITY.md.)
+      // downloading: such metadata counts as verified until then, see docs/RELIABILITY.md.)
       if (label !== "wrong size") await b.prune();
       await t.adapter.delete([victim.key, victim.metaKey]);
     }
