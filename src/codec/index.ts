@@ -7,30 +7,8 @@
 
 import { loadNativeCodec } from "./native.js";
 import { portableCodec } from "./portable.js";
-
-/** Incremental SHA-256. `digest()` ends it: a hasher is not reused. */
-export interface Hasher {
-  update(chunk: Uint8Array): void;
-  /** Lowercase hex. */
-  digest(): string;
-}
-
-/**
- * Streams of bytes in, bytes out, with backpressure on both sides and bounded memory.
- * A chunk written to `writable` belongs to the codec from then on (it may be read later,
- * on another thread): the writer must not modify it afterwards. Corrupt or truncated
- * input errors the stream with a plain `Error`.
- */
-export interface Codec {
-  readonly name: "native" | "portable";
-  /** Standard gzip (mtime 0, so equal input gives equal output); `level` 0-9, default 6. */
-  gzip(opts?: { level?: number }): ReadableWritablePair<Uint8Array, Uint8Array>;
-  /** Gzip in, original bytes out; reads multi-member input; checks every member's CRC and size. */
-  gunzip(): ReadableWritablePair<Uint8Array, Uint8Array>;
-  sha256(): Hasher;
-}
-
-export type CodecPreference = "auto" | "native" | "portable";
+export type { Codec, CodecPreference, Hasher } from "./types.js";
+import type { Codec, CodecPreference } from "./types.js";
 
 const codecs = new Map<CodecPreference, Promise<Codec>>();
 

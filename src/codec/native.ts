@@ -5,7 +5,7 @@
  * modules are looked up at run time; nothing here imports `node:*` statically.
  */
 
-import type { Codec } from "./index.js";
+import type { Codec } from "./types.js";
 import { loadBuiltin } from "./builtin.js";
 import { gzipLevel } from "./level.js";
 import { CHUNK_SIZE, createOutput } from "./output.js";

@@ -12,7 +12,7 @@
 import { gzipSync } from "fflate";
 import { concat } from "../streams.js";
 import { loadBuiltin } from "./builtin.js";
-import type { Codec } from "./index.js";
+import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
 import { createOutput } from "./output.js";
 

@@ -6,7 +6,7 @@
 
 import { Gzip } from "fflate";
 import { checkedGunzip } from "./checked-gunzip.js";
-import type { Codec } from "./index.js";
+import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
 import { portableSha256 } from "./sha256.js";
 import { stepTransform, type Engine } from "./step-transform.js";

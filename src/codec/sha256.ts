@@ -3,7 +3,7 @@
  * Web Crypto's `digest` is one-shot and would need the whole backup in memory.
  */
 
-import type { Hasher } from "./index.js";
+import type { Hasher } from "./types.js";
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
