@@ -15,37 +15,39 @@ export type BackupErrorCode =
   | "INVALID_METADATA"
   | "UNVERIFIED"
   | "SOURCE"
+  | "TARGET"
   | "ADAPTER"
-  | "ABORTED";
+  | "ABORTED"
+  | "INTERNAL";
+
+/**
+ * Marks instances across copies of the library (ESM and CJS builds loaded side by side, two
+ * versions in one tree), where `instanceof` fails. A registered symbol, so every copy sees the
+ * same one, and no foreign error passes merely by carrying a `code` that looks like ours.
+ */
+const BRAND = Symbol.for("backupper.BackupError");
 
 export class BackupError extends Error {
+  // Literal names survive minification, which would rename `new.target.name`.
+  override name = "BackupError";
   readonly code: BackupErrorCode;
 
   constructor(code: BackupErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /**
-   * True for any `BackupError`, optionally of one code. Also recognises errors from a second
-   * copy of the library (ESM and CJS builds loaded side by side), where `instanceof` fails.
-   */
+  /** True for any `BackupError` (from this or another copy of the library), optionally of one code. */
   static is(value: unknown, code?: BackupErrorCode): value is BackupError {
-    if (!(value instanceof Error)) return false;
-    const c = (value as { code?: unknown }).code;
-    if (!(value instanceof BackupError) && !CODES.has(c as BackupErrorCode)) return false;
-    return code === undefined || c === code;
+    if (!(value instanceof BackupError) && (value as { [BRAND]?: unknown } | null)?.[BRAND] !== true) return false;
+    return code === undefined || (value as BackupError).code === code;
   }
 }
 
-const CODES = new Set<BackupErrorCode>([
-  "CONFIG", "IN_PROGRESS", "NOT_FOUND", "INVALID_KEY", "TARGET_EXISTS", "CHECKSUM_MISMATCH",
-  "CORRUPT_DATA", "INVALID_METADATA", "UNVERIFIED", "SOURCE", "ADAPTER", "ABORTED",
-]);
-
 /** An option or environment value is missing or invalid; `option` names it. */
 export class ConfigError extends BackupError {
+  override name = "ConfigError";
   readonly option: string;
   constructor(option: string, message: string, options?: { cause?: unknown }) {
     super("CONFIG", `${option}: ${message}`, options);
@@ -55,6 +57,7 @@ export class ConfigError extends BackupError {
 
 /** A backup was requested while another one of the same backupper was running. */
 export class BackupInProgressError extends BackupError {
+  override name = "BackupInProgressError";
   constructor(message = "a backup is already running") {
     super("IN_PROGRESS", message);
   }
@@ -62,6 +65,7 @@ export class BackupInProgressError extends BackupError {
 
 /** The backup (or its data object) does not exist. */
 export class NotFoundError extends BackupError {
+  override name = "NotFoundError";
   readonly key: string;
   constructor(key: string, message = `backup not found: ${key}`) {
     super("NOT_FOUND", message);
@@ -71,6 +75,7 @@ export class NotFoundError extends BackupError {
 
 /** A key that does not belong to this backupper (other prefix, other source, or not a backup key). */
 export class InvalidKeyError extends BackupError {
+  override name = "InvalidKeyError";
   readonly key: string;
   constructor(key: string, message: string) {
     super("INVALID_KEY", message);
@@ -80,6 +85,7 @@ export class InvalidKeyError extends BackupError {
 
 /** The restore target exists and `force` was not given. */
 export class TargetExistsError extends BackupError {
+  override name = "TargetExistsError";
   readonly target: string;
   constructor(target: string) {
     super("TARGET_EXISTS", `restore target exists: ${target} (pass force to replace it)`);
@@ -89,6 +95,7 @@ export class TargetExistsError extends BackupError {
 
 /** A SHA-256 did not match the one recorded in the metadata. */
 export class ChecksumMismatchError extends BackupError {
+  override name = "ChecksumMismatchError";
   readonly key: string;
   /** `original`: the decompressed bytes; `stored`: the bytes as stored in the bucket. */
   readonly which: "original" | "stored";
@@ -105,6 +112,7 @@ export class ChecksumMismatchError extends BackupError {
 
 /** Stored bytes are unreadable or disagree with the metadata: bad gzip, truncation, wrong size, output too large. */
 export class CorruptDataError extends BackupError {
+  override name = "CorruptDataError";
   readonly key: string;
   constructor(key: string, message: string, options?: { cause?: unknown }) {
     super("CORRUPT_DATA", `${key}: ${message}`, options);
@@ -114,6 +122,7 @@ export class CorruptDataError extends BackupError {
 
 /** A metadata object is not valid JSON or has a missing or wrong-typed field. */
 export class InvalidMetadataError extends BackupError {
+  override name = "InvalidMetadataError";
   readonly key: string;
   readonly field: string | undefined;
   constructor(key: string, message: string, field?: string, options?: { cause?: unknown }) {
@@ -125,6 +134,7 @@ export class InvalidMetadataError extends BackupError {
 
 /** The backup has no checksum to verify against; restoring it needs `allowUnverified`. */
 export class UnverifiedBackupError extends BackupError {
+  override name = "UnverifiedBackupError";
   readonly key: string;
   constructor(key: string) {
     super("UNVERIFIED", `${key} has no metadata, so it cannot be verified (pass allowUnverified to restore it anyway)`);
@@ -134,8 +144,27 @@ export class UnverifiedBackupError extends BackupError {
 
 /** Reading the source failed. */
 export class SourceError extends BackupError {
+  override name = "SourceError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("SOURCE", message, options);
+  }
+}
+
+/** The restore target could not be staged, written or replaced; the target is as it was. */
+export class TargetError extends BackupError {
+  override name = "TargetError";
+  readonly target: string;
+  constructor(target: string, message: string, options?: { cause?: unknown }) {
+    super("TARGET", message, options);
+    this.target = target;
+  }
+}
+
+/** A failure the library did not expect and could not classify: a bug, or a broken runtime. The original is the `cause`. */
+export class InternalError extends BackupError {
+  override name = "InternalError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INTERNAL", message, options);
   }
 }
 
@@ -144,6 +173,7 @@ export class SourceError extends BackupError {
  * subclass such as the S3 adapter's `S3Error`) naming the adapter, the operation and the key.
  */
 export class AdapterError extends BackupError {
+  override name = "AdapterError";
   readonly adapter: string;
   readonly operation: string;
   readonly key: string | undefined;
@@ -162,6 +192,7 @@ export class AdapterError extends BackupError {
 
 /** The operation was cancelled through its `AbortSignal` or by `stop()`. */
 export class AbortedError extends BackupError {
+  override name = "AbortedError";
   constructor(message = "operation aborted", options?: { cause?: unknown }) {
     super("ABORTED", message, options);
   }

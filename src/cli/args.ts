@@ -4,6 +4,7 @@ import { BackupError } from "../errors.js";
 
 /** A command line the bin cannot run: unknown command or flag, missing or extra argument. Exits with the usage code. */
 export class UsageError extends BackupError {
+  override name = "UsageError";
   constructor(message: string) {
     super("CONFIG", message);
   }

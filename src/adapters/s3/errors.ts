@@ -36,6 +36,7 @@ export interface S3ErrorDetails {
 }
 
 export class S3Error extends AdapterError {
+  override name = "S3Error";
   readonly s3Code: string | undefined;
   readonly status: number | undefined;
   readonly requestId: string | undefined;
