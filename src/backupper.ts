@@ -70,7 +70,7 @@ export interface BackupStatus {
   backups: number | undefined;
   /** How many of them are dated in the future (`BackupInfo.futureDated`): kept, counted by neither retention nor freshness. */
   futureDated: number | undefined;
-  /** The newest verified backup not dated in the future, as of the same listing: the one freshness is measured by. */
+  /** The newest verified backup not dated in the future, as of the same listing: the one freshness is measured by. Undefined when there is none (or before any listing). */
   newestVerified: { key: string; timestamp: Date } | undefined;
 }
 
