@@ -19,7 +19,7 @@ import { createEmitter, type BackupEvents, type Listener, type PruneReport } fro
 import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
 import { resolveOptions, type BackupperOptions } from "./options.js";
 import { readBackup } from "./restore.js";
-import { planRetention } from "./retention/policy.js";
+import { newestVerified, planRetention } from "./retention/policy.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
 import { anySignal } from "./streams.js";
 import type { BackupInfo, BackupMeta, RestoreTarget } from "./types.js";
@@ -68,6 +68,10 @@ export interface BackupStatus {
   lastFailure: { time: Date; code: string; message: string } | undefined;
   /** Complete backups as of the last backup, list or prune; undefined before any. */
   backups: number | undefined;
+  /** How many of them are dated in the future (`BackupInfo.futureDated`): kept, counted by neither retention nor freshness. */
+  futureDated: number | undefined;
+  /** The newest verified backup not dated in the future, as of the same listing: the one freshness is measured by. Undefined when there is none (or before any listing). */
+  newestVerified: { key: string; timestamp: Date } | undefined;
 }
 
 export interface Backupper {
@@ -108,6 +112,8 @@ export function createBackupper(options: BackupperOptions): Backupper {
   let lastSuccess: BackupStatus["lastSuccess"];
   let lastFailure: BackupStatus["lastFailure"];
   let count: number | undefined;
+  let futureDated: number | undefined;
+  let newest: BackupStatus["newestVerified"];
 
   function checkKey(key: string): void {
     if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
@@ -124,6 +130,9 @@ export function createBackupper(options: BackupperOptions): Backupper {
     const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describe(scope, entry, signal));
     const infos = described.filter((info): info is BackupInfo => info !== undefined);
     count = infos.length;
+    futureDated = infos.filter((b) => b.futureDated === true).length;
+    const freshest = newestVerified(infos);
+    newest = freshest && { key: freshest.key, timestamp: freshest.timestamp };
     return infos;
   }
 
@@ -306,6 +315,8 @@ export function createBackupper(options: BackupperOptions): Backupper {
         lastSuccess,
         lastFailure,
         backups: count,
+        futureDated,
+        newestVerified: newest,
       };
     },
 

@@ -7,7 +7,7 @@ import { adapterCall, asAdapterError } from "./adapter-call.js";
 import { InvalidMetadataError } from "./errors.js";
 import { META_SUFFIX, isLegacyId, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
 import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./meta.js";
-import { compareNewestFirst } from "./retention/policy.js";
+import { compareNewestFirst, isFutureDated } from "./retention/policy.js";
 import { readAll } from "./streams.js";
 import type { BackupInfo, BackupMeta, ListEntry, StorageAdapter } from "./types.js";
 
@@ -17,6 +17,8 @@ export interface CatalogEntry {
   timestamp: Date;
   storedSize: number;
   hasMeta: boolean;
+  /** Dated in the future as of the end of the listing (`isFutureDated`). */
+  futureDated: boolean;
 }
 
 export interface IncompleteEntry {
@@ -56,6 +58,7 @@ export async function scan(scope: Scope, signal?: AbortSignal): Promise<Catalog>
     throw asAdapterError(adapter, "list", listPrefix, error, signal);
   }
 
+  const listedAt = Date.now();
   const backups: CatalogEntry[] = [];
   const incomplete: IncompleteEntry[] = [];
   const ageOf = (key: string, entry: ListEntry, timestamp: Date) =>
@@ -64,7 +67,7 @@ export async function scan(scope: Scope, signal?: AbortSignal): Promise<Catalog>
     const parsed = parseDataKey(prefix, name, key)!;
     const hasMeta = metas.has(key);
     if (hasMeta || (isLegacyId(parsed.id) && !parsed.gzSuffix)) {
-      backups.push({ key, metaKey: metaKeyOf(key), timestamp: parsed.timestamp, storedSize: entry.size, hasMeta });
+      backups.push({ key, metaKey: metaKeyOf(key), timestamp: parsed.timestamp, storedSize: entry.size, hasMeta, futureDated: isFutureDated(parsed.timestamp, listedAt) });
     } else {
       incomplete.push(ageOf(key, entry, parsed.timestamp));
     }
@@ -100,6 +103,7 @@ export async function describe(scope: Scope, entry: CatalogEntry, signal?: Abort
     name: scope.name,
     timestamp: entry.timestamp,
     compressedSize: entry.storedSize,
+    futureDated: entry.futureDated,
   };
   const unverified = { ...base, size: undefined, checksum: undefined, compressed: undefined, verified: false, meta: undefined };
   if (!entry.hasMeta) return unverified;

@@ -184,6 +184,11 @@ export interface BackupInfo {
   meta: BackupMeta | undefined;
   /** Why the metadata could not be used (unreadable or invalid); such a backup is not `verified`. */
   problem?: string;
+  /**
+   * Set by `list()`: the key is dated more than 5 minutes ahead of this clock (a wrong clock, or a
+   * forged key). Retention keeps it without counting it, and freshness ignores it, until its date passes.
+   */
+  futureDated?: boolean;
   /** Present on the result of `backup()`. */
   durationMs?: number;
   /** The codec that compressed and hashed it, on the result of `backup()`: `"native"` (node:zlib/crypto) or `"portable"`. */

@@ -62,6 +62,25 @@ export interface RetentionCandidate {
   timestamp: Date;
   /** Has valid metadata with a checksum. */
   verified: boolean;
+  /** Dated more than `FUTURE_TOLERANCE_MS` ahead of the clock when listed (`isFutureDated`); `list()` sets it. */
+  futureDated?: boolean;
+}
+
+/**
+ * How far ahead of this clock a key's timestamp may be and still count as now: NTP keeps
+ * healthy hosts well within it, and it is small against any sensible retention bucket or
+ * `--max-age`, so a key past it is a wrong clock or a forged key, not a real recent backup.
+ */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/** The one test for "this key is dated in the future", shared by retention, `list` and `status`. */
+export function isFutureDated(timestamp: Date, now: number): boolean {
+  return timestamp.getTime() - now > FUTURE_TOLERANCE_MS;
+}
+
+/** The newest backup that retention and freshness may rely on: verified and not future-dated. `sorted` is newest first. */
+export function newestVerified<T extends RetentionCandidate>(sorted: readonly T[]): T | undefined {
+  return sorted.find((b) => b.verified && b.futureDated !== true);
 }
 
 export interface RetentionDecision {
@@ -95,8 +114,8 @@ export function compareNewestFirst(a: { key: string; timestamp: Date }, b: { key
 
 /**
  * Decides, for each backup, whether the policy keeps it. The keys in `protect` (the backup
- * just made) and the newest verified backup are always kept, whatever the policy says.
- * Returns decisions newest first.
+ * just made), the newest verified backup and every future-dated backup are always kept,
+ * whatever the policy says. Returns decisions newest first.
  */
 export function planRetention(
   backups: readonly RetentionCandidate[],
@@ -107,11 +126,18 @@ export function planRetention(
   const reasons = new Map<string, string[]>(sorted.map((b) => [b.key, []]));
   const keep = (key: string, reason: string) => reasons.get(key)!.push(reason);
 
-  sorted.slice(0, policy.last ?? 0).forEach((b) => keep(b.key, "last"));
+  // Future-dated backups take no part in the policy: as "the newest" they would fill its slots
+  // and date its buckets, and seven keys dated 2099 once pushed every real backup out. Nor are
+  // they deleted: one may hold the latest data of a host with a wrong clock, and a date we
+  // cannot trust is no ground for deleting. Once their date passes they are ordinary backups.
+  const dated = sorted.filter((b) => b.futureDated !== true);
+  for (const b of sorted) if (b.futureDated === true) keep(b.key, "future-dated");
+
+  dated.slice(0, policy.last ?? 0).forEach((b) => keep(b.key, "last"));
   for (const rule of Object.keys(BUCKET) as CalendarRule[]) {
     let left = policy[rule] ?? 0;
     let previous: string | undefined;
-    for (const b of sorted) {
+    for (const b of dated) {
       if (left <= 0) break;
       const bucket = BUCKET[rule](b.timestamp);
       if (bucket === previous) continue;
@@ -120,12 +146,12 @@ export function planRetention(
       left--;
     }
   }
-  if (policy.within && sorted[0]) {
-    const since = sorted[0].timestamp.getTime() - policy.within;
-    for (const b of sorted) if (b.timestamp.getTime() >= since) keep(b.key, "within");
+  if (policy.within && dated[0]) {
+    const since = dated[0].timestamp.getTime() - policy.within;
+    for (const b of dated) if (b.timestamp.getTime() >= since) keep(b.key, "within");
   }
-  const newestVerified = sorted.find((b) => b.verified);
-  if (newestVerified) keep(newestVerified.key, "newest verified");
+  const newest = newestVerified(sorted);
+  if (newest) keep(newest.key, "newest verified");
   for (const b of sorted) if (protect.has(b.key)) keep(b.key, "just made");
 
   return sorted.map((b) => {

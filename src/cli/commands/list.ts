@@ -9,7 +9,7 @@ export const list: Command = async ({ config, out, signal }) => {
   const { backupper } = await setUp(config);
   const backups = await backupper.list({ signal });
   if (config.json) {
-    out.json(backups.map(infoJson));
+    out.json(backups.map((b) => ({ ...infoJson(b), futureDated: b.futureDated === true })));
     return EXIT_CODES.OK;
   }
   if (backups.length === 0) {
@@ -19,7 +19,8 @@ export const list: Command = async ({ config, out, signal }) => {
   const now = Date.now();
   for (const b of backups) {
     const flag = b.verified ? "" : `  [${b.problem ?? "no metadata: restore needs --allow-unverified"}]`;
-    out.line(`${b.key}  ${b.timestamp.toISOString()} (${formatAge(now - b.timestamp.getTime())})  ${sizes(b)}${flag}`);
+    const future = b.futureDated ? "  [dated in the future: kept, ignored by retention and freshness]" : "";
+    out.line(`${b.key}  ${b.timestamp.toISOString()} (${formatAge(now - b.timestamp.getTime())})  ${sizes(b)}${flag}${future}`);
   }
   out.line(`${backups.length} backup${backups.length === 1 ? "" : "s"} of "${config.name}" in ${describeDestination(config)}, keeping ${config.retention}`);
   return EXIT_CODES.OK;

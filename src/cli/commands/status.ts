@@ -3,6 +3,7 @@
  * without a running server; `--max-age` turns it into a freshness check for cron and monitoring.
  */
 import { EXIT_CODES } from "../exit-codes.js";
+import { FUTURE_TOLERANCE_MS, newestVerified } from "../../retention/policy.js";
 import type { CliConfig } from "../config.js";
 import { sizes } from "../output.js";
 import { describeDestination, setUp } from "../setup.js";
@@ -35,7 +36,10 @@ function destinationJson(config: CliConfig) {
 export const status: Command = async ({ config, out, signal }) => {
   const { backupper, kind } = await setUp(config);
   const backups = await backupper.list({ signal });
-  const newest = backups[0];
+  // Freshness counts only a backup that can be restored as verified and whose date is not ahead
+  // of this clock: a junk object or one key dated 2099 must not make an old set look fresh.
+  const newest = newestVerified(backups);
+  const future = backups.filter((b) => b.futureDated === true);
   const age = newest ? Date.now() - newest.timestamp.getTime() : undefined;
   const stale = config.maxAge === undefined ? undefined : age === undefined || age > config.maxAge;
   const code = stale ? EXIT_CODES.STALE : EXIT_CODES.OK;
@@ -51,6 +55,7 @@ export const status: Command = async ({ config, out, signal }) => {
       interval: config.interval,
       retention: config.retention,
       backups: backups.length,
+      futureDated: future.map((b) => ({ key: b.key, timestamp: b.timestamp.toISOString() })),
       newest: newest
         ? { key: newest.key, timestamp: newest.timestamp.toISOString(), ageMs: age, size: newest.size ?? null, compressedSize: newest.compressedSize, verified: newest.verified }
         : null,
@@ -70,12 +75,18 @@ export const status: Command = async ({ config, out, signal }) => {
   }
   out.line(`Schedule     ${config.disabled === undefined ? "enabled" : `disabled (${config.disabled})`}, every ${formatDuration(config.interval)}`);
   out.line(`Backups      ${backups.length} (retention keeps ${config.retention})`);
-  out.line(`Newest       ${newest ? `${newest.key}, ${formatAge(age!)} (${newest.timestamp.toISOString()}), ${sizes(newest)}` : "none"}`);
+  out.line(`Newest       ${newest ? `${newest.key}, ${formatAge(age!)} (${newest.timestamp.toISOString()}), ${sizes(newest)}` : "none verified"}`);
+  if (future.length > 0) {
+    out.warn(
+      `WARNING: ${future.length} backup${future.length === 1 ? " is" : "s are"} dated more than ${formatDuration(FUTURE_TOLERANCE_MS)} ahead of this clock ` +
+        `(a wrong clock or a forged key), ignored for freshness and retention: ${future.slice(0, 5).map((b) => b.key).join(", ")}${future.length > 5 ? ", …" : ""}`,
+    );
+  }
   if (stale) {
     out.warn(
       newest
-        ? `STALE: the newest backup is ${formatDuration(age!)} old, more than --max-age ${formatDuration(config.maxAge!)}`
-        : "STALE: there is no backup",
+        ? `STALE: the newest verified backup is ${formatDuration(age!)} old, more than --max-age ${formatDuration(config.maxAge!)}`
+        : `STALE: there is no verified backup${backups.length > 0 ? ` (${backups.length} listed, each without valid metadata or dated in the future)` : ""}`,
     );
   }
   return code;
