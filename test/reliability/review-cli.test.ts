@@ -1,22 +1,29 @@
 /**
  * Review findings, through the built bin (`node dist/cli.js`) in a child process:
  * - a session token JSON escapes (a wrapped, pasted one with a newline; one with a quote or a
- *   backslash) printed in full in `--json` error output while stderr showed `***`.
+ *   backslash) printed in full in `--json` error output while stderr showed `***`;
+ * - `restore --allow-unverified` had no output cap, and the CLI could not set one.
  * Secret checks use `includes` and assert booleans, so a failure never prints a secret.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fsAdapter } from "../../src/fs.js";
 import { escapeXml } from "../../src/adapters/s3/xml.js";
+import { putBunqueueBackup } from "../helpers/fixtures.js";
+import { randomBytes, sha256 } from "../helpers/data.js";
 import { ledger } from "./ledger.js";
 
 const log = ledger(import.meta.filename);
 const CLI = resolve(__dirname, "../../dist/cli.js");
+const MiB = 1024 * 1024;
 
 interface Result {
   code: number | null;
@@ -108,5 +115,90 @@ describe("--json error output never carries the session token", () => {
 
   it("the echoing server did receive the sendable token (so its echo was what had to be masked)", () => {
     expect(received.some((t) => t === TOKENS["with a quote, a backslash, a tab and non-ASCII"])).toBe(true);
+  });
+});
+
+describe("restore --allow-unverified is capped; --max-restore-bytes / BACKUP_MAX_RESTORE_BYTES raise the cap", () => {
+  const KEY = "backups/bunqueue-2024-06-01T00-00-00-000Z.db";
+  let root: string;
+  let env: Record<string, string>;
+
+  async function planted(stored: Uint8Array | { data: Uint8Array }): Promise<void> {
+    root = await mkdtemp(join(work, "store-"));
+    env = { BACKUP_DIR: root, BACKUP_NAME: "bunqueue" };
+    if (stored instanceof Uint8Array) await fsAdapter({ root }).put(KEY, stored);
+    else await putBunqueueBackup(fsAdapter({ root }), KEY, stored.data, "no-meta-gzip");
+  }
+
+  it("a planted gzip bomb without metadata stops at the default cap: exit 4, target untouched, hint names the flag and variable", async () => {
+    // 160 MiB of zeros in 160 gzip members of ~1 KiB.
+    const member = gzipSync(new Uint8Array(MiB));
+    const bomb = Buffer.concat(Array.from({ length: 160 }, () => member));
+    await planted(bomb);
+    const dir = await mkdtemp(join(work, "target-"));
+    const to = join(dir, "queue.db");
+    await writeFile(to, "precious");
+
+    const human = await cli(["restore", KEY, "--to", to, "-f", "--allow-unverified"], env, work);
+    expect(human.code, human.stderr).toBe(4);
+    const cap = 100 * bomb.byteLength + 64 * MiB;
+    expect(human.stderr).toContain(`exceeds the ${cap}-byte cap`);
+    expect(human.stderr).toContain("--max-restore-bytes");
+    expect(human.stderr).toContain("BACKUP_MAX_RESTORE_BYTES");
+    const json = await cli(["restore", KEY, "--to", to, "-f", "--allow-unverified", "--json"], env, work);
+    expect(json.code).toBe(4);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: "CORRUPT_DATA", exitCode: 4 } });
+    expect(await readFile(to, "utf8")).toBe("precious");
+    expect(await readdir(dir)).toEqual(["queue.db"]);
+    log.record({
+      kind: "review",
+      scenario: "bin restore --allow-unverified of a planted metadata-less gzip bomb (160 KiB → 160 MiB), --dir",
+      expected: "exit 4 at the default cap, target untouched, hint naming --max-restore-bytes and BACKUP_MAX_RESTORE_BYTES",
+      observed: `exit 4 at ${cap} bytes; target byte-identical, no temp file; hint shown`,
+      faults: 1,
+      bytesLost: 0,
+    });
+  });
+
+  it("a genuine backup above the default cap restores with --max-restore-bytes or BACKUP_MAX_RESTORE_BYTES", async () => {
+    // 96 MiB, one 4 KiB page in 1024 holding data: gzip ~500:1, above the default's 100:1.
+    const data = new Uint8Array(96 * MiB);
+    const page = randomBytes(4096);
+    for (let at = 0; at < data.length; at += 1024 * 4096) data.set(page, at);
+    await planted({ data });
+    const to = join(await mkdtemp(join(work, "target-")), "queue.db");
+
+    expect((await cli(["restore", KEY, "--to", to, "--allow-unverified"], env, work)).code).toBe(4);
+    expect(existsSync(to)).toBe(false);
+    for (const [args, extra] of [
+      [["--max-restore-bytes", "96MiB"], {}],
+      [[], { BACKUP_MAX_RESTORE_BYTES: "100663296" }],
+      [["--max-restore-bytes", "1GiB"], { BACKUP_MAX_RESTORE_BYTES: "1K" }],
+    ] as const) {
+      const result = await cli(["restore", KEY, "--to", to, "-f", "--allow-unverified", "--json", ...args], { ...env, ...extra }, work);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ verified: false, size: data.byteLength, checksum: sha256(data) });
+      expect(createHash("sha256").update(await readFile(to)).digest("hex")).toBe(sha256(data));
+    }
+    const below = await cli(["restore", KEY, "--to", to, "-f", "--allow-unverified", "--max-restore-bytes", `${data.byteLength - 1}`], env, work);
+    expect(below.code).toBe(4);
+    expect(sha256(await readFile(to))).toBe(sha256(data));
+  });
+
+  it("bad values exit 2 naming the variable or the flag, before touching storage", async () => {
+    await planted(gzipSync(new Uint8Array(10)));
+    for (const [args, extra, from] of [
+      [[], { BACKUP_MAX_RESTORE_BYTES: "lots" }, "BACKUP_MAX_RESTORE_BYTES"],
+      [[], { BACKUP_MAX_RESTORE_BYTES: "10GB" }, "BACKUP_MAX_RESTORE_BYTES"],
+      [["--max-restore-bytes", "-"], {}, "--max-restore-bytes"],
+      [["--max-restore-bytes", "2 parsecs"], { BACKUP_MAX_RESTORE_BYTES: "1GiB" }, "--max-restore-bytes"],
+    ] as const) {
+      const result = await cli(["restore", KEY, "--to", join(work, "never.db"), "--allow-unverified", ...args], { ...env, ...extra }, work);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^backupper: ${from}: must be bytes or a size`));
+      expect(result.stdout).toBe("");
+    }
+    expect(existsSync(join(work, "never.db"))).toBe(false);
+    expect((await cli(["verify", KEY, "--max-restore-bytes", "1GiB"], env, work)).code).toBe(2);
   });
 });
