@@ -33,7 +33,12 @@ export interface BackupperOptions {
   initialDelay?: number;
   /** Incomplete objects younger than this (ms) are left alone by prune: they may be a backup still being written. Default 3 600 000. */
   incompleteGrace?: number;
-  /** Output cap for restoring a backup whose metadata gives no size. Default: no cap. */
+  /**
+   * Output cap, in bytes, for restoring a backup without metadata (bunqueue's oldest format,
+   * restored with `allowUnverified`), which states no size to stop a decompression bomb at.
+   * Default: 100 × its stored size + 64 MiB. A number replaces that, larger or smaller;
+   * `Infinity` removes the cap. Backups with metadata stop at the size it states.
+   */
   maxRestoreBytes?: number;
   /** `"native"` (node:zlib/node:crypto), `"portable"` (fflate + pure-JS SHA-256) or `"auto"` (native where present). Default `"auto"`. */
   codec?: "auto" | "native" | "portable";
@@ -53,7 +58,8 @@ export interface ResolvedOptions {
   interval: number;
   initialDelay: number;
   incompleteGrace: number;
-  maxRestoreBytes: number;
+  /** Undefined: `readBackup`'s default cap (`UNVERIFIED_RATIO`). */
+  maxRestoreBytes: number | undefined;
   codec: "auto" | "native" | "portable";
   on: BackupHooks;
 }
@@ -99,9 +105,9 @@ export function resolveOptions(options: BackupperOptions): ResolvedOptions {
   if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1 || workers > 64) {
     throw new ConfigError("compressionWorkers", `must be a whole number from 1 to 64, got ${JSON.stringify(workers)}`);
   }
-  const maxRestoreBytes = options.maxRestoreBytes ?? Number.POSITIVE_INFINITY;
-  if (typeof maxRestoreBytes !== "number" || !(maxRestoreBytes >= 0)) {
-    throw new ConfigError("maxRestoreBytes", `must be a number of bytes >= 0, got ${JSON.stringify(maxRestoreBytes)}`);
+  const { maxRestoreBytes } = options;
+  if (maxRestoreBytes !== undefined && !((Number.isSafeInteger(maxRestoreBytes) && maxRestoreBytes >= 0) || maxRestoreBytes === Infinity)) {
+    throw new ConfigError("maxRestoreBytes", `must be a whole number of bytes >= 0 or Infinity, got ${JSON.stringify(maxRestoreBytes)}`);
   }
   if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
     throw new ConfigError("on", "must be an object of event listeners");

@@ -1,7 +1,8 @@
 /**
  * Reads one backup back: download → SHA-256 of the stored bytes → gunzip → SHA-256 of the
  * original → sink, streaming. Every check that metadata allows is made, and output is capped
- * at the size the metadata states, so a decompression bomb stops at that size + 1 byte.
+ * at the size the metadata states, so a decompression bomb stops at that size + 1 byte; a
+ * backup without metadata is capped by `maxRestoreBytes`, or by default by `UNVERIFIED_RATIO`.
  * The caller only commits its sink after this resolves.
  */
 import { asAdapterError, adapterCall } from "./adapter-call.js";
@@ -18,11 +19,33 @@ export interface ReadOptions {
   key: string;
   meta: BackupMeta | undefined;
   codec: "auto" | "native" | "portable";
-  /** Output cap when the metadata gives no size. */
-  maxBytes: number;
+  /** Output cap when there is no metadata (`maxRestoreBytes`); undefined: the default, `UNVERIFIED_RATIO`. */
+  maxBytes: number | undefined;
   operation: "restore" | "verify";
   emitter: Emitter;
   signal: AbortSignal;
+}
+
+/**
+ * The default output cap of a backup without metadata, which states no size to stop a
+ * decompression bomb at: 100 × its stored size + 64 MiB. deflate's own limit is about 1032:1
+ * (a 258-byte match coded in two bits) and a bomb is built at that ratio, so a cap there would
+ * stop none. SQLite files gzip at about 2-20:1; one passes 100:1 only when it is mostly
+ * zero-filled free pages (a queue drained with `secure_delete` on measured 341:1), and then
+ * the refusal leaves the target untouched and names `maxRestoreBytes`, which replaces this cap.
+ * The 64 MiB covers small, nearly empty databases, whose fixed overhead compresses above 50:1.
+ */
+export const UNVERIFIED_RATIO = 100;
+export const UNVERIFIED_EXTRA_MIB = 64;
+
+/** A backup without metadata decompressed past its cap: `CORRUPT_DATA` that carries the cap, so a caller can say how to raise it. */
+export class RestoreCapError extends CorruptDataError {
+  readonly cap: number;
+  /** `from`: what set the cap. */
+  constructor(key: string, cap: number, from: string) {
+    super(key, `decompressed data exceeds the ${cap}-byte cap for a backup without metadata (${from}), refusing a possible decompression bomb; if it is genuine, raise maxRestoreBytes`);
+    this.cap = cap;
+  }
 }
 
 export interface ReadResult {
@@ -51,7 +74,8 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
   let size = 0;
   let downloadFailure: unknown;
   let sinkFailure: unknown;
-  const cap = meta?.size ?? opts.maxBytes;
+  // Without a stored size up front (an S3 answer without Content-Length), the default cap grows with the bytes read so far.
+  const cap = (): number => (meta ? meta.size : (opts.maxBytes ?? UNVERIFIED_RATIO * (got.size ?? storedSize) + UNVERIFIED_EXTRA_MIB * 1024 * 1024));
   const progress = progressReporter((bytesRead) =>
     emitter.emit("progress", { operation: opts.operation, key, bytesRead, bytesStored: storedSize, totalBytes: meta?.size }),
   );
@@ -77,13 +101,12 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
     if (gzip) stream = stream.pipeThrough(codec.gunzip());
     await tap(stream, (chunk) => {
       size += chunk.byteLength;
-      if (size > cap) {
-        throw new CorruptDataError(
-          key,
-          meta
-            ? `decompressed data exceeds the ${cap} bytes the metadata states (refusing a possible decompression bomb)`
-            : `decompressed data exceeds the ${cap}-byte cap (maxRestoreBytes)`,
-        );
+      if (size > cap()) {
+        if (meta) {
+          throw new CorruptDataError(key, `decompressed data exceeds the ${meta.size} bytes the metadata states (refusing a possible decompression bomb)`);
+        }
+        const from = opts.maxBytes === undefined ? `default: ${UNVERIFIED_RATIO} × its ${got.size ?? `${storedSize} so far`} stored bytes + ${UNVERIFIED_EXTRA_MIB} MiB` : "maxRestoreBytes";
+        throw new RestoreCapError(key, cap(), from);
       }
       originalHash.update(chunk);
       progress(size);

@@ -23,6 +23,7 @@ const OPTIONS = {
   "initial-delay": { type: "string" },
   "compression-workers": { type: "string" },
   "max-age": { type: "string" },
+  "max-restore-bytes": { type: "string" },
   to: { type: "string" },
   force: { type: "boolean", short: "f" },
   "allow-unverified": { type: "boolean" },
@@ -41,7 +42,7 @@ export const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "in
 export const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
   now: { key: false, flags: ["compression-workers", "json"] },
   list: { key: false, flags: ["json"] },
-  restore: { key: true, flags: ["force", "to", "allow-unverified", "json"] },
+  restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "json"] },
   verify: { key: true, flags: ["json"] },
   status: { key: false, flags: ["max-age", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
@@ -58,6 +59,7 @@ export interface Flags {
   "initial-delay"?: string;
   "compression-workers"?: string;
   "max-age"?: string;
+  "max-restore-bytes"?: string;
   to?: string;
   force?: boolean;
   "allow-unverified"?: boolean;

@@ -48,6 +48,8 @@ export interface CliConfig {
   initialDelay: number;
   /** gzip blocks compressed at once (`createBackupper`'s `compressionWorkers`). */
   compressionWorkers: number;
+  /** Output cap of a restore without metadata (`createBackupper`'s `maxRestoreBytes`); undefined: the library's default. */
+  maxRestoreBytes: number | undefined;
 }
 
 export type Invocation = Exclude<CommandLine, { kind: "command" }> | { kind: "command"; config: CliConfig };
@@ -88,6 +90,19 @@ function duration(s: Setting): number {
     throw new ConfigError(s.from, `must be milliseconds or a duration such as 30m, 6h, 2d, got ${JSON.stringify(s.value)}`);
   }
   return ms;
+}
+
+const BYTES = new Map([["", 1], ["b", 1], ["k", 2 ** 10], ["kib", 2 ** 10], ["m", 2 ** 20], ["mib", 2 ** 20], ["g", 2 ** 30], ["gib", 2 ** 30], ["t", 2 ** 40], ["tib", 2 ** 40]]);
+
+/** Bytes, or a size in binary units (`512MiB`, `2G`, `1.5 GiB`). Decimal `KB`/`MB`/`GB` are refused rather than guessed at. */
+function size(s: Setting): number {
+  const match = /^(\d+(?:\.\d+)?) ?([a-z]*)$/i.exec(s.value.trim());
+  const unit = match ? BYTES.get(match[2]!.toLowerCase()) : undefined;
+  const bytes = unit === undefined ? undefined : Math.floor(Number(match![1]) * unit);
+  if (bytes === undefined || !Number.isSafeInteger(bytes)) {
+    throw new ConfigError(s.from, `must be bytes or a size such as 512MiB, 10GiB (units K/KiB, M/MiB, G/GiB, T/TiB), got ${JSON.stringify(s.value)}`);
+  }
+  return bytes;
 }
 
 function boolean(s: Setting): boolean {
@@ -186,6 +201,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const initialDelay = setting(env, fromFlag(flags, "initial-delay"));
   const workers = setting(env, fromFlag(flags, "compression-workers"), "BACKUP_COMPRESSION_WORKERS");
   const maxAge = setting(env, fromFlag(flags, "max-age"));
+  const maxRestoreBytes = setting(env, fromFlag(flags, "max-restore-bytes"), "BACKUP_MAX_RESTORE_BYTES");
 
   const sourceName = source ? checkedAs({ path: source.from, name: source.from }, () => fileSource(source.value).name) : undefined;
   if (!name && !sourceName) {
@@ -217,6 +233,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     interval: interval ? duration(interval) : DEFAULTS.interval,
     initialDelay: initialDelay ? duration(initialDelay) : DEFAULTS.initialDelay,
     compressionWorkers: workers ? wholeNumber(workers) : DEFAULTS.compressionWorkers,
+    maxRestoreBytes: maxRestoreBytes ? size(maxRestoreBytes) : undefined,
   };
   const origin = {
     name: name?.from ?? source?.from,
@@ -226,6 +243,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     interval: interval?.from,
     initialDelay: initialDelay?.from,
     compressionWorkers: workers?.from,
+    maxRestoreBytes: maxRestoreBytes?.from,
   };
   checkedAs(origin, () =>
     checkBackupperOptions({
@@ -239,8 +257,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, compressionWorkers } = config;
-  return { name, prefix, retention, interval, initialDelay, compressionWorkers };
+  const { name, prefix, retention, interval, initialDelay, compressionWorkers, maxRestoreBytes } = config;
+  return { name, prefix, retention, interval, initialDelay, compressionWorkers, maxRestoreBytes };
 }
 
 /** The whole invocation: help and version need no configuration, every command needs a valid one. */

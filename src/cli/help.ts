@@ -1,5 +1,6 @@
 /** The `--help` texts: the reference for commands, flags, environment variables and exit codes. */
 import type { CommandName } from "./args.js";
+import { UNVERIFIED_EXTRA_MIB, UNVERIFIED_RATIO } from "../restore.js";
 import { EXIT_CODES } from "./exit-codes.js";
 
 const WORKERS =
@@ -18,7 +19,7 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--json               print an array of backups as JSON"],
   },
   restore: {
-    usage: "backupper restore <key> [-f|--force] [--to <path>] [--allow-unverified] [--json]",
+    usage: "backupper restore <key> [-f|--force] [--to <path>] [--allow-unverified] [--max-restore-bytes <size>] [--json]",
     about:
       "Download a backup, verify its size and SHA-256 (and a SQLite database's header and integrity),\n" +
       "and only then replace the target atomically. The target is the source unless --to is given;\n" +
@@ -27,6 +28,8 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
       "-f, --force          replace an existing target (a SQLite target's -wal/-shm/-journal are moved aside)",
       "--to <path>          restore there instead of over the source",
       "--allow-unverified   restore a backup without metadata (bunqueue's oldest format): no checksum to check",
+      "--max-restore-bytes <size>  (BACKUP_MAX_RESTORE_BYTES) output cap of a backup without metadata, bytes or\n" +
+        `                     512MiB, 10GiB; default ${UNVERIFIED_RATIO} × its stored size + ${UNVERIFIED_EXTRA_MIB} MiB, so a decompression bomb stops`,
       "--json               print the result as JSON",
     ],
   },

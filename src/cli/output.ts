@@ -1,11 +1,13 @@
 /**
  * Where the bin writes: stdout for results (one JSON document with `--json`), stderr for
  * diagnostics and the TTY-only progress line. Every write passes through `redact`, so a
- * secret that slipped into some message from below is still never printed.
+ * secret that slipped into some message from below is still never printed; JSON is redacted
+ * before it is serialised, because serialising escapes a secret into a form no longer equal to it.
  */
 import type { Backupper } from "../backupper.js";
 import type { ProgressEvent } from "../events.js";
 import type { BackupInfo } from "../types.js";
+import { escapeXml } from "../adapters/s3/xml.js";
 import { formatBytes } from "./units.js";
 
 export interface Streams {
@@ -24,10 +26,52 @@ export interface Output {
   progress(backupper: Backupper): () => void;
 }
 
-/** Secret values (four characters or more: shorter ones would mask ordinary words) replaced by `***`. */
-export function redactor(secrets: readonly (string | undefined)[]): (text: string) => string {
-  const values = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
-  return (text) => values.reduce((t, secret) => t.split(secret).join("***"), text);
+export interface Redact {
+  (text: string): string;
+  /** Any JSON-able value: every string in it (keys too) redacted, as `JSON.stringify` would see it. */
+  (value: unknown): unknown;
+}
+
+/** A secret URL-encoded as `encodeURIComponent`, SigV4 (RFC 3986) and HTML forms do it. */
+function urlEncoded(secret: string): string[] {
+  try {
+    const uri = encodeURIComponent(secret);
+    const rfc3986 = uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    return [uri, rfc3986, new URLSearchParams({ s: secret }).toString().slice(2)];
+  } catch {
+    // A lone surrogate cannot be URL-encoded, so no URL can carry the secret.
+    return [];
+  }
+}
+
+/**
+ * The forms a secret takes in messages from below: as is, trimmed (fetch trims header values),
+ * each line of one pasted wrapped, JSON-escaped (a message quoting a value or a JSON body),
+ * URL-encoded (a URL in a message) and XML-escaped (an S3 error body).
+ */
+function forms(secret: string): string[] {
+  const lines = secret.split(/\r?\n/).map((line) => line.trim());
+  return [secret, secret.trim(), ...lines, JSON.stringify(secret).slice(1, -1), ...urlEncoded(secret), escapeXml(secret)];
+}
+
+/**
+ * Secret values (and their `forms`) replaced by `***`; forms shorter than four characters are
+ * left alone, as they would mask ordinary words. The longest form goes first, so a secret is
+ * masked whole rather than around one of its lines.
+ */
+export function redactor(secrets: readonly (string | undefined)[]): Redact {
+  const all = secrets.filter((s): s is string => typeof s === "string").flatMap(forms);
+  const values = [...new Set(all)].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  const text = (t: string) => values.reduce((out, secret) => out.split(secret).join("***"), t);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === "string") return text(value);
+    if (typeof value !== "object" || value === null) return value;
+    const plain = typeof (value as { toJSON?: unknown }).toJSON === "function" ? (value as { toJSON(): unknown }).toJSON() : value;
+    if (plain !== value) return walk(plain);
+    if (Array.isArray(value)) return value.map(walk);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
+  };
+  return walk as Redact;
 }
 
 const PROGRESS_EVERY_MS = 200;
@@ -37,11 +81,11 @@ function progressText(e: ProgressEvent): string {
   return `${e.operation} ${e.key}: ${formatBytes(e.bytesRead)}${total}`;
 }
 
-export function createOutput(streams: Streams, redact: (text: string) => string): Output {
+export function createOutput(streams: Streams, redact: Redact): Output {
   const tty = streams.stderr.isTTY === true;
   return {
     line: (text = "") => void streams.stdout.write(redact(`${text}\n`)),
-    json: (value) => void streams.stdout.write(redact(`${JSON.stringify(value, null, 2)}\n`)),
+    json: (value) => void streams.stdout.write(`${JSON.stringify(redact(value), null, 2)}\n`),
     warn: (text) => void streams.stderr.write(redact(`${text}\n`)),
     progress(backupper) {
       if (!tty) return () => undefined;

@@ -4,6 +4,7 @@
  * carries a secret.
  */
 import { BackupError } from "../errors.js";
+import { RestoreCapError } from "../restore.js";
 import { VERSION } from "../version.js";
 import { COMMAND_NAMES, type CommandName } from "./args.js";
 import { now } from "./commands/now.js";
@@ -77,7 +78,12 @@ export async function runCli(argv: readonly string[], env: Env, proc: Process): 
     out.warn(`backupper: ${code === EXIT_CODES.UNEXPECTED ? "unexpected error: " : ""}${message}`);
     if (!json) {
       const command = COMMAND_NAMES.find((c) => argv.includes(c));
-      const hint = errorCode === "CONFIG" ? `see backupper ${command ? `${command} --help` : "--help"}` : HINTS[errorCode];
+      const hint =
+        errorCode === "CONFIG"
+          ? `see backupper ${command ? `${command} --help` : "--help"}`
+          : error instanceof RestoreCapError
+            ? "raise the cap with --max-restore-bytes <size> or BACKUP_MAX_RESTORE_BYTES"
+            : HINTS[errorCode];
       if (hint) out.warn(`(${hint})`);
     }
     if (json) out.json({ ok: false, error: { code: errorCode, exitCode: code, message } });
