@@ -120,6 +120,17 @@ export class CorruptDataError extends BackupError {
   }
 }
 
+/** A backup without metadata decompressed past its cap: `CORRUPT_DATA` that carries the cap, so a caller can say how to raise it. */
+export class RestoreCapError extends CorruptDataError {
+  override name = "RestoreCapError";
+  readonly cap: number;
+  /** `from`: what set the cap. */
+  constructor(key: string, cap: number, from: string) {
+    super(key, `decompressed data exceeds the ${cap}-byte cap for a backup without metadata (${from}), refusing a possible decompression bomb; if it is genuine, raise maxRestoreBytes`);
+    this.cap = cap;
+  }
+}
+
 /** A metadata object is not valid JSON or has a missing or wrong-typed field. */
 export class InvalidMetadataError extends BackupError {
   override name = "InvalidMetadataError";

@@ -7,7 +7,7 @@
  */
 import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, isGzip } from "./codec/index.js";
-import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, SourceError, toAbortedError } from "./errors.js";
+import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, RestoreCapError, SourceError, toAbortedError } from "./errors.js";
 import type { Emitter } from "./events.js";
 import { metaSaysGzip } from "./meta.js";
 import { progressReporter } from "./backup.js";
@@ -37,16 +37,6 @@ export interface ReadOptions {
  */
 export const UNVERIFIED_RATIO = 100;
 export const UNVERIFIED_EXTRA_MIB = 64;
-
-/** A backup without metadata decompressed past its cap: `CORRUPT_DATA` that carries the cap, so a caller can say how to raise it. */
-export class RestoreCapError extends CorruptDataError {
-  readonly cap: number;
-  /** `from`: what set the cap. */
-  constructor(key: string, cap: number, from: string) {
-    super(key, `decompressed data exceeds the ${cap}-byte cap for a backup without metadata (${from}), refusing a possible decompression bomb; if it is genuine, raise maxRestoreBytes`);
-    this.cap = cap;
-  }
-}
 
 export interface ReadResult {
   size: number;

@@ -4,7 +4,7 @@
  * carries a secret.
  */
 import { BackupError } from "../errors.js";
-import { RestoreCapError } from "../restore.js";
+import { RestoreCapError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { COMMAND_NAMES, type CommandName } from "./args.js";
 import { now } from "./commands/now.js";

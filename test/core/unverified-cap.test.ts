@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { BackupError, ConfigError, bytesSource, createBackupper, type BackupperOptions } from "../../src/index.js";
 import { fileTarget } from "../../src/fs.js";
-import { RestoreCapError } from "../../src/restore.js";
+import { RestoreCapError } from "../../src/errors.js";
 import type { RestoreTarget, StorageAdapter } from "../../src/types.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { ledger } from "../reliability/ledger.js";
