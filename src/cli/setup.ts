@@ -1,35 +1,29 @@
 /** Turns a configuration into a working backupper: the storage adapter, and the source detected from the file itself. */
-import { open } from "node:fs/promises";
 import { s3Adapter } from "../adapters/s3.js";
 import { fsAdapter } from "../adapters/fs.js";
 import { createBackupper, type Backupper } from "../backupper.js";
 import type { BackupHooks } from "../events.js";
-import { ConfigError } from "../errors.js";
+import { BackupError, ConfigError } from "../errors.js";
 import { fileSource } from "../sources/file.js";
 import { sqliteSource } from "../sources/sqlite.js";
+import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
 
-const SQLITE_MAGIC = "SQLite format 3\0";
-
 export type SourceKind = "sqlite" | "file";
 
-/** True when `path` starts with the SQLite header; false for anything else, including a missing file. */
+/**
+ * True when the source at `path` starts with the SQLite header. A FIFO, device or directory
+ * rejects with a `SourceError` (without being opened in a way that could block); a missing
+ * or unreadable file is a plain file here: its snapshot says why it cannot be read, and
+ * `status` still works for a user who may not read it.
+ */
 export async function isSqliteFile(path: string): Promise<boolean> {
-  let handle;
   try {
-    handle = await open(path, "r");
-  } catch {
+    return isSqliteHeader(await readHeader(path, "source"));
+  } catch (error) {
+    if (BackupError.is(error)) throw error;
     return false;
-  }
-  try {
-    const header = new Uint8Array(16);
-    const { bytesRead } = await handle.read(header, 0, 16, 0);
-    return bytesRead === 16 && new TextDecoder("latin1").decode(header) === SQLITE_MAGIC;
-  } catch {
-    return false;
-  } finally {
-    await handle.close();
   }
 }
 

@@ -4,9 +4,9 @@
  */
 
 import type { Stats } from "node:fs";
-import { mkdir, open, readdir, realpath, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { fileReadStream } from "../adapters/fs/file-read-stream.js";
+import { fileReadStream, openRegularFile, refuseIrregular } from "../adapters/fs/file-read-stream.js";
 import { errorCode } from "../adapters/fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
 import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
@@ -47,23 +47,14 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
 
     async snapshot({ signal }): Promise<SourceSnapshot> {
       throwIfAborted(signal);
-      let handle;
+      let opened;
       try {
-        handle = await open(path, "r");
+        opened = await openRegularFile(path, "source");
       } catch (error) {
+        if (BackupError.is(error)) throw error;
         throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
       }
-      let stats: Stats;
-      try {
-        stats = await handle.stat();
-      } catch (error) {
-        await handle.close().catch(() => undefined);
-        throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
-      }
-      if (!stats.isFile()) {
-        await handle.close().catch(() => undefined);
-        throw new SourceError(`source is not a regular file: ${path}`);
-      }
+      const { handle, stats } = opened;
       const { stream, close } = fileReadStream(handle, {
         size: stats.size,
         signal,
@@ -104,7 +95,7 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
           if (errorCode(error) === "ENOENT") return undefined;
           throw error;
         });
-        if (existing !== undefined && !existing.isFile()) throw new SourceError(`restore target is not a regular file: ${path}`);
+        if (existing !== undefined) refuseIrregular(existing, path, "restore target");
         if (existing !== undefined && !force) throw new TargetExistsError(path);
         await mkdir(dirname(target), { recursive: true });
         await removeStaleRestores(target);

@@ -1,0 +1,129 @@
+/**
+ * Regression tests for review findings on sources and restore targets, through the built bin
+ * (`node dist/cli.js`) against `--dir`: a restore next to a stale WAL, FIFOs as source and
+ * target, and a dangling symbolic link as restore target. The library side is in
+ * test/reliability/review-targets.test.ts.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { closeSync, constants, existsSync, openSync } from "node:fs";
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBackupper } from "../../src/index.js";
+import { fileSource, fsAdapter } from "../../src/fs.js";
+import { Database } from "../fixtures/sqlite-live.js";
+import { ledger } from "../reliability/ledger.js";
+
+const CLI = resolve(__dirname, "../../dist/cli.js");
+/** Long enough for a slow shared machine, short enough that a hang fails the test instead of the run. */
+const HANG_MS = 20_000;
+const log = ledger(import.meta.filename);
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** True when the bin had to be killed after HANG_MS. */
+  hung: boolean;
+}
+
+let work: string;
+const fifos: string[] = [];
+
+function cli(args: string[]): Promise<Result> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? "" }, cwd: work, timeout: HANG_MS, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        const hung = error?.killed === true;
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        done({ code, stdout, stderr, hung });
+      },
+    );
+  });
+}
+
+function summary(r: Result): string {
+  return r.hung ? `still running after ${HANG_MS} ms, killed` : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`;
+}
+
+function values(file: string): string[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("SELECT v FROM t ORDER BY id").all().map((row) => (row as { v: string }).v);
+  } finally {
+    db.close();
+  }
+}
+
+/** A WAL database holding 1, 2, 3. */
+function makeDb(path: string): void {
+  const db = new Database(path);
+  db.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+  for (const v of ["1", "2", "3"]) db.prepare("INSERT INTO t (v) VALUES (?)").run(v);
+  db.close();
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build; npm test does it)`);
+  work = await mkdtemp(join(tmpdir(), "backupper-cli-review-"));
+});
+
+afterAll(async () => {
+  // A bin blocked in open() on a FIFO (the defect) would only end with the SIGKILL.
+  for (const fifo of fifos) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: nobody is blocked reading it.
+    }
+  }
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("a FIFO as source or restore target", () => {
+  let dir: string;
+  let store: string;
+  let fifo: string;
+  let key: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(work, "fifo-"));
+    store = join(dir, "b");
+    const plain = join(dir, "queue.db");
+    await writeFile(plain, "a plain file to back up");
+    const now = await cli(["now", "--source", plain, "--dir", store, "--json"]);
+    expect(now.code, now.stderr).toBe(0);
+    key = JSON.parse(now.stdout).backup.key;
+    fifo = join(dir, "fifo.db");
+    execFileSync("mkfifo", [fifo]);
+    fifos.push(fifo);
+  });
+
+  const cases: Array<[string, () => string[]]> = [
+    ["now --source fifo", () => ["now", "--source", fifo, "--dir", store]],
+    ["status --source fifo", () => ["status", "--source", fifo, "--dir", store]],
+    ["restore --to fifo", () => ["restore", key, "--to", fifo, "--dir", store, "--name", "queue", "--force"]],
+  ];
+  for (const [label, args] of cases) {
+    it(`${label} exits at once with exit 9 and an error naming the FIFO`, async () => {
+      const started = Date.now();
+      const result = await cli(args());
+      log.record({
+        kind: "review",
+        scenario: `CLI ${label}, no writer on the FIFO`,
+        expected: "exit 9 at once, error naming the path as not a regular file",
+        observed: `${summary(result)} after ${Date.now() - started} ms`,
+        faults: 1,
+        bytesLost: 0,
+      });
+      expect(result.hung).toBe(false);
+      expect(result.code, result.stderr).toBe(9);
+      expect(result.stderr).toContain(fifo);
+      expect(result.stderr).toMatch(/not a regular file/);
+      expect((await lstat(fifo)).isFIFO()).toBe(true);
+    });
+  }
+});

