@@ -4,8 +4,8 @@
  */
 
 import type { Stats } from "node:fs";
-import { mkdir, readdir, realpath, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { lstat, mkdir, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileReadStream, openRegularFile, refuseIrregular } from "../adapters/fs/file-read-stream.js";
 import { errorCode } from "../adapters/fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
@@ -73,7 +73,8 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
  * Restores into the file at `path` through `<path>.restore-<id>` in the same directory,
  * renamed over `path` only in `commit()`: until then `path` is byte-identical to before. The
  * replaced file's mode (and owner, when permitted) carry over. A symbolic link at `path` is
- * followed: the file it points to is replaced, the link stays.
+ * followed: the file it points to is replaced, the link stays. A link to a file that does not
+ * exist is refused, even with `force`.
  */
 export function fileTarget(path: string, options: FileTargetOptions = {}): RestoreTarget {
   checkPath(path);
@@ -87,16 +88,21 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
       let staged: StagedFile;
       let target: string;
       try {
-        target = await realpath(path).catch((error: unknown) => {
-          if (errorCode(error) === "ENOENT") return path;
-          throw error;
-        });
-        const existing = await stat(target).catch((error: unknown) => {
-          if (errorCode(error) === "ENOENT") return undefined;
-          throw error;
-        });
-        if (existing !== undefined) refuseIrregular(existing, path, "restore target");
-        if (existing !== undefined && !force) throw new TargetExistsError(path);
+        const resolved = await resolveTarget(path);
+        if ((resolved.existing !== undefined || resolved.danglingTo !== undefined) && !force) throw new TargetExistsError(path);
+        if (resolved.danglingTo !== undefined) {
+          // A link whose destination is missing is a target someone set up, so it needs force
+          // like any other. Even then it is neither replaced nor followed: a link dangles most
+          // often because it points into a file system that is not mounted, and a file
+          // written there would land on the mount point's own disk, hidden once it is
+          // mounted. Which of the two is meant, only the user can say.
+          throw new SourceError(
+            `restore target ${path} is a symbolic link to ${resolved.danglingTo}, which does not exist ` +
+              "(a file system not mounted?): restore to the destination itself, or remove the link to restore a file in its place",
+          );
+        }
+        const { existing } = resolved;
+        target = resolved.target;
         await mkdir(dirname(target), { recursive: true });
         await removeStaleRestores(target);
         staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing });
@@ -135,6 +141,32 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
       };
     },
   };
+}
+
+/**
+ * What a restore to `path` replaces: the file there or, for a symbolic link, the file it
+ * points to (`existing`: its stats, undefined when there is none), or `danglingTo`, the
+ * missing destination of a link at `path`.
+ */
+async function resolveTarget(path: string): Promise<{ target: string; existing?: Stats; danglingTo?: string }> {
+  let target;
+  try {
+    target = await realpath(path);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    const entry = await lstat(path).catch(orUndefinedIfMissing);
+    if (!entry?.isSymbolicLink()) return { target: path };
+    return { target: path, danglingTo: resolve(dirname(path), await readlink(path)) };
+  }
+  const existing = await stat(target).catch(orUndefinedIfMissing);
+  if (existing === undefined) return { target };
+  refuseIrregular(existing, path, "restore target");
+  return { target, existing };
+}
+
+function orUndefinedIfMissing(error: unknown): undefined {
+  if (errorCode(error) === "ENOENT") return undefined;
+  throw error;
 }
 
 /** Removes `<target>.restore-<id>` files that restores killed more than an hour ago left behind. */

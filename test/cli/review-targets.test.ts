@@ -127,3 +127,40 @@ describe("a FIFO as source or restore target", () => {
     });
   }
 });
+
+describe("a dangling symbolic link as restore target", () => {
+  it("needs --force (exit 5), and with it is refused naming the link and its destination (exit 9); the link stays, nothing is written", async () => {
+    const dir = await mkdtemp(join(work, "dangling-"));
+    const store = join(dir, "b");
+    const plain = join(dir, "app.db");
+    await writeFile(plain, "backed-up content");
+    const now = await cli(["now", "--source", plain, "--dir", store, "--json"]);
+    expect(now.code, now.stderr).toBe(0);
+    const key = JSON.parse(now.stdout).backup.key as string;
+    // live.db -> mnt/app.db, with mnt an empty mount point whose file system is not mounted.
+    const mountPoint = join(dir, "mnt");
+    await mkdir(mountPoint);
+    const destination = join(mountPoint, "app.db");
+    const link = join(dir, "live.db");
+    await symlink(destination, link);
+
+    const unforced = await cli(["restore", key, "--to", link, "--dir", store, "--name", "app"]);
+    const forced = await cli(["restore", key, "--to", link, "--dir", store, "--name", "app", "--force"]);
+    const linkStill = (await lstat(link)).isSymbolicLink() && (await readlink(link)) === destination;
+    log.record({
+      kind: "review",
+      scenario: "CLI restore --to a dangling symbolic link (destination on an unmounted file system)",
+      expected: "exit 5 without --force; exit 9 with it, naming link and destination; link kept, nothing written",
+      observed: `${summary(unforced)} / ${summary(forced)}; link ${linkStill ? "kept" : "replaced"}`,
+      faults: 0,
+      bytesLost: 0,
+    });
+    expect(unforced.code, unforced.stderr).toBe(5);
+    expect(forced.code, forced.stderr).toBe(9);
+    expect(forced.stderr).toContain(link);
+    expect(forced.stderr).toContain(destination);
+    expect(linkStill).toBe(true);
+    expect(await readdir(mountPoint)).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(["app.db", "b", "live.db", "mnt"]);
+  });
+});

@@ -115,3 +115,34 @@ describe("a FIFO as source", () => {
     expect(statSync(path).isFIFO()).toBe(true);
   });
 });
+
+describe("a dangling symbolic link as restore target", () => {
+  it("is a target that exists: refused without force, and with force refused naming the link and where it points", async () => {
+    // The usual way a link dangles: it points into a file system that is not mounted, whose
+    // mount point is an empty directory. Writing there would hide the restore under the mount.
+    const mountPoint = join(dir, "mnt");
+    await mkdir(mountPoint);
+    const destination = join(mountPoint, "app.db");
+    const link = join(dir, "live.db");
+    await symlink(destination, link);
+
+    const unforced = await fileTarget(link).begin({ force: false }).then(() => "began", (e: unknown) => e);
+    const forced = await fileTarget(link).begin({ force: true }).then(() => "began", (e: unknown) => e);
+    const linkStill = (await lstat(link)).isSymbolicLink() && (await readlink(link)) === destination;
+    log.record({
+      kind: "review",
+      scenario: "restore onto a dangling symbolic link (destination on an unmounted file system)",
+      expected: "TargetExistsError without force; with force a SourceError naming link and destination; link kept, nothing written",
+      observed: `${String((unforced as Error).message ?? unforced)} / ${String((forced as Error).message ?? forced)}; link ${linkStill ? "kept" : "replaced"}`,
+      faults: 0,
+      bytesLost: 0,
+    });
+    expect(unforced).toBeInstanceOf(TargetExistsError);
+    expect(forced).toBeInstanceOf(SourceError);
+    expect((forced as Error).message).toContain(link);
+    expect((forced as Error).message).toContain(destination);
+    expect(linkStill).toBe(true);
+    expect(await readdir(mountPoint)).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(["live.db", "mnt"]);
+  });
+});
