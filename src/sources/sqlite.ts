@@ -12,7 +12,7 @@
  * database they may never finish; `VACUUM INTO` always does.)
  */
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { ConfigError, CorruptDataError, SourceError, throwIfAborted } from "../errors.js";
@@ -113,6 +113,9 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
       throw new SourceError(`cannot open SQLite database ${path}: ${message(cause)}`, { cause });
     }
     try {
+      // VACUUM INTO would create the copy with the umask's mode, often world-readable; it
+      // accepts an empty file, so it gets one that only this user can read.
+      await (await open(temp, "wx", 0o600)).close();
       db.run("VACUUM INTO ?", temp);
     } catch (cause) {
       // Deno's node:sqlite allows no ATTACH (which VACUUM INTO needs) unless every permission is granted.

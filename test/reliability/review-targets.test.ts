@@ -77,6 +77,56 @@ function values(file: string): string[] {
   }
 }
 
+describe("the VACUUM INTO snapshot of a private database", () => {
+  it("is created 0600, not world-readable, while it exists next to the database", async () => {
+    const path = join(dir, "private.db");
+    const setup = new Database(path);
+    setup.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('secret')");
+    setup.close();
+    await chmod(path, 0o600);
+    // The usual umask, under which a file created without a mode is 0644.
+    const umask = process.umask(0o022);
+    const db = new Database(path);
+    const modes: number[] = [];
+    // The caller's handle, watched at the moment VACUUM INTO has written the snapshot.
+    const watched = new Proxy(db, {
+      get(target, property) {
+        if (property === "prepare") {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (!sql.startsWith("VACUUM INTO")) return statement;
+            return {
+              run: (file: string) => {
+                statement.run(file);
+                modes.push(statSync(file).mode & 0o777);
+              },
+            };
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as TestDatabase;
+    try {
+      const snapshot = await sqliteSource({ db: watched, path }).snapshot({});
+      await snapshot.stream.cancel();
+      await snapshot.release?.();
+    } finally {
+      db.close();
+      process.umask(umask);
+    }
+    log.record({
+      kind: "review",
+      scenario: "VACUUM INTO snapshot of a 0600 database, umask 022",
+      expected: "snapshot file mode 0600 while it exists",
+      observed: `snapshot file mode ${modes.map((m) => `0${m.toString(8)}`).join(", ") || "never seen"}`,
+      faults: 0,
+      bytesLost: 0,
+    });
+    expect(modes).toEqual([0o600]);
+  });
+});
+
 describe("a FIFO as source", () => {
   it("fileSource(fifo).snapshot() rejects at once with a SourceError naming the path", async () => {
     const fifo = mkfifo(join(dir, "queue.db"));
