@@ -12,6 +12,7 @@ import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/
 import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
 import { checkName } from "../keys.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
+import { isSqliteHeader, readHeader, SQLITE_SIDECARS } from "./sqlite/header.js";
 
 export interface FileSourceOptions {
   /** Backup name (`[A-Za-z0-9._-]`). Default: the file name without its extensions, `/data/queue.db` → `queue`. */
@@ -26,10 +27,11 @@ export interface FileTargetOptions {
    */
   validate?: (tempPath: string) => Promise<void>;
   /**
-   * Suffixes of files that belong to the target (`["-wal", "-shm", "-journal"]` for SQLite).
-   * On commit each existing `<target><suffix>` is moved aside to
-   * `<target><suffix>.pre-restore-<id>` (and kept there) so it cannot be applied to the
-   * restored file; they are put back if the final rename fails.
+   * Suffixes of files that belong to the target. On commit each existing `<target><suffix>`
+   * is moved aside to `<target><suffix>.pre-restore-<id>` (and kept there) so it cannot be
+   * applied to the restored file; they are put back if the final rename fails. SQLite's
+   * (`-wal`, `-shm`, `-journal`) are always among them when the restored bytes are a SQLite
+   * database.
    */
   sidecars?: readonly string[];
 }
@@ -74,7 +76,8 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
  * renamed over `path` only in `commit()`: until then `path` is byte-identical to before. The
  * replaced file's mode (and owner, when permitted) carry over. A symbolic link at `path` is
  * followed: the file it points to is replaced, the link stays. A link to a file that does not
- * exist is refused, even with `force`.
+ * exist is refused, even with `force`. Restored bytes that are a SQLite database (by their
+ * header, whatever is at `path` now) never meet the `-wal`/`-shm`/`-journal` left next to it.
  */
 export function fileTarget(path: string, options: FileTargetOptions = {}): RestoreTarget {
   checkPath(path);
@@ -129,7 +132,9 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
             await options.validate?.(staged.path);
             validating = false;
             throwIfAborted(signal);
-            await replaceWithSidecarsAside(target, staged, sidecars);
+            // Whatever was at the target before, restored SQLite bytes must not meet its old sidecars.
+            const sqlite = isSqliteHeader(await readHeader(staged.path, "restore temp file"));
+            await replaceWithSidecarsAside(target, staged, sqlite ? [...new Set([...sidecars, ...SQLITE_SIDECARS])] : sidecars);
           } catch (error) {
             await staged.discard();
             // The validator's verdict is the caller's own error: passed on unchanged.

@@ -84,6 +84,77 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+describe("restore takes the kind of target from the backup, not from what is at the target", () => {
+  it("a missing database next to a stale -wal/-shm: restore gives exactly the backed-up rows and sets the sidecars aside", async () => {
+    const dir = await mkdtemp(join(work, "stale-wal-"));
+    const store = join(dir, "b");
+    const data = join(dir, "data.db");
+    makeDb(data);
+    const now = await cli(["now", "--source", data, "--dir", store, "--json"]);
+    expect(now.code, now.stderr).toBe(0);
+    const key = JSON.parse(now.stdout).backup.key as string;
+
+    // Commits that live only in the WAL (autocheckpoint off), then the database file is lost.
+    const host = new Database(data);
+    host.exec("PRAGMA wal_autocheckpoint = 0; DELETE FROM t WHERE v = '1'; INSERT INTO t (v) VALUES ('STALE')");
+    for (const suffix of ["-wal", "-shm"]) await copyFile(data + suffix, join(dir, `crashed${suffix}`));
+    host.close();
+    for (const suffix of ["-wal", "-shm"]) await copyFile(join(dir, `crashed${suffix}`), data + suffix);
+    await unlink(data);
+    const staleWal = await readFile(`${data}-wal`);
+
+    const restore = await cli(["restore", key, "--source", data, "--dir", store, "--force"]);
+    const observed = values(data);
+    const aside = (await readdir(dir)).filter((f) => f.includes(".pre-restore-")).sort();
+    log.record({
+      kind: "review",
+      scenario: "CLI restore of a SQLite backup: database file missing, stale -wal/-shm next to it",
+      expected: "rows 1, 2, 3, integrity checked; the stale -wal and -shm set aside",
+      observed: `${summary(restore)}; rows ${observed.join(", ")}; set aside: ${aside.join(", ") || "nothing"}`,
+      faults: 1,
+      bytesLost: 0,
+    });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(observed).toEqual(["1", "2", "3"]);
+    expect(restore.stdout).toContain("(SQLite, integrity checked)");
+    expect(aside).toEqual([expect.stringMatching(/^data\.db-shm\.pre-restore-/), expect.stringMatching(/^data\.db-wal\.pre-restore-/)]);
+    expect((await readFile(join(dir, aside[1]!))).equals(staleWal)).toBe(true);
+  });
+
+  it("a SQLite backup that fails integrity_check is refused (exit 4) even when nothing is at the target yet", async () => {
+    const dir = await mkdtemp(join(work, "corrupt-"));
+    const store = join(dir, "b");
+    const data = join(dir, "data.db");
+    const db = new Database(data);
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); BEGIN");
+    for (let i = 0; i < 2000; i++) db.prepare("INSERT INTO t (v) VALUES (?)").run(`row ${i} `.repeat(20));
+    db.exec("COMMIT");
+    db.close();
+    // A damaged page, with a sound header: backed up byte for byte as a plain file, verified.
+    const bytes = await readFile(data);
+    bytes.fill(0xff, 4096 * 2, 4096 * 3);
+    await rm(data);
+    const damaged = join(dir, "damaged.db");
+    await writeFile(damaged, bytes);
+    const { key } = await createBackupper({ adapter: fsAdapter({ root: store }), source: fileSource(damaged, { name: "data" }) }).backup();
+
+    const to = join(dir, "restored.db");
+    const restore = await cli(["restore", key, "--to", to, "--dir", store, "--name", "data"]);
+    log.record({
+      kind: "review",
+      scenario: "CLI restore to a new path of a verified backup of a damaged SQLite file",
+      expected: "refused by PRAGMA integrity_check (exit 4), nothing written",
+      observed: `${summary(restore)}; target ${existsSync(to) ? "written" : "absent"}`,
+      faults: 1,
+      bytesLost: 0,
+    });
+    expect(restore.code, restore.stderr).toBe(4);
+    expect(restore.stderr).toMatch(/integrity_check/);
+    expect(existsSync(to)).toBe(false);
+    expect((await readdir(dir)).sort()).toEqual(["b", "damaged.db"]);
+  });
+});
+
 describe("a FIFO as source or restore target", () => {
   let dir: string;
   let store: string;

@@ -77,6 +77,65 @@ function values(file: string): string[] {
   }
 }
 
+describe("a SQLite backup restored through fileSource(path).target()", () => {
+  /**
+   * A WAL database holding 1, 2, 3 is backed up as a plain file; then a host that crashed left
+   * "delete 1, insert STALE" in `-wal` only. `damage` then breaks the database file the way
+   * that makes someone restore: gone, or its header overwritten.
+   */
+  async function crashedAfterBackup(damage: "missing" | "bad header") {
+    const live = join(dir, "data.db");
+    const db = new Database(live);
+    db.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    for (const v of ["1", "2", "3"]) db.prepare("INSERT INTO t (v) VALUES (?)").run(v);
+    db.close();
+    const backupper = createBackupper({ adapter: fsAdapter({ root: join(dir, "store") }), source: fileSource(live) });
+    const { key } = await backupper.backup();
+
+    const host = new Database(live);
+    host.exec("PRAGMA wal_autocheckpoint = 0; DELETE FROM t WHERE v = '1'; INSERT INTO t (v) VALUES ('STALE')");
+    for (const suffix of ["-wal", "-shm"]) await copyFile(live + suffix, join(dir, `crashed${suffix}`));
+    host.close();
+    for (const suffix of ["-wal", "-shm"]) await copyFile(join(dir, `crashed${suffix}`), live + suffix);
+    if (damage === "missing") await unlink(live);
+    else await writeFile(live, new Uint8Array(100), { flag: "r+" });
+    return { live, backupper, key, staleWal: await readFile(`${live}-wal`), staleShm: await readFile(`${live}-shm`) };
+  }
+
+  for (const damage of ["missing", "bad header"] as const) {
+    it(`gives exactly the backed-up rows when the database file is ${damage} and a stale -wal/-shm is next to it`, async () => {
+      const { live, backupper, key, staleWal, staleShm } = await crashedAfterBackup(damage);
+      await backupper.restore(key, { force: damage === "bad header" });
+
+      const observed = values(live);
+      const aside = (await readdir(dir)).filter((f) => f.includes(".pre-restore-")).sort();
+      log.record({
+        kind: "review",
+        scenario: `SQLite backup restored by a plain file target; database ${damage}, stale -wal/-shm present`,
+        expected: "rows 1, 2, 3; the stale -wal and -shm moved aside, intact",
+        observed: `rows ${observed.join(", ")}; set aside: ${aside.join(", ") || "nothing"}`,
+        faults: 1,
+        bytesLost: 0,
+      });
+      expect(observed).toEqual(["1", "2", "3"]);
+      expect(aside).toEqual([expect.stringMatching(/^data\.db-shm\.pre-restore-[0-9a-f]{12}$/), expect.stringMatching(/^data\.db-wal\.pre-restore-[0-9a-f]{12}$/)]);
+      expect((await readFile(join(dir, aside[1]!))).equals(staleWal)).toBe(true);
+      expect((await readFile(join(dir, aside[0]!))).equals(staleShm)).toBe(true);
+    });
+  }
+
+  it("leaves files next to the target alone when the restored bytes are not a SQLite database", async () => {
+    const path = join(dir, "notes");
+    await writeFile(path, "old notes");
+    await writeFile(`${path}-wal`, "someone else's file");
+    const staging = await fileTarget(path).begin({ force: true });
+    await staging.write(new TextEncoder().encode("new notes"));
+    await staging.commit();
+    expect(await readFile(path, "utf8")).toBe("new notes");
+    expect((await readdir(dir)).sort()).toEqual(["notes", "notes-wal"]);
+  });
+});
+
 describe("the VACUUM INTO snapshot of a private database", () => {
   it("is created 0600, not world-readable, while it exists next to the database", async () => {
     const path = join(dir, "private.db");

@@ -1,12 +1,16 @@
 /**
  * The SQLite file header: how bytes are known to be a SQLite database without a driver. The
- * CLI tells a SQLite source from a plain file by it; a staged restore is checked by it.
+ * CLI tells a SQLite source from a plain file by it, and a file restore target tells by it
+ * whether the restored bytes are a database that stale sidecars must not be replayed into.
  */
 import { openRegularFile } from "../../adapters/fs/file-read-stream.js";
 
 /** The database header's length; its first 16 bytes are the magic string. */
 export const HEADER_SIZE = 100;
 const MAGIC = "SQLite format 3\0";
+
+/** Files SQLite keeps next to a database; a stale one would be replayed into a restored file. */
+export const SQLITE_SIDECARS: readonly string[] = ["-wal", "-shm", "-journal"];
 
 /**
  * The first `HEADER_SIZE` bytes of the regular file at `path` (fewer when it is shorter).
