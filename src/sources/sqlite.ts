@@ -12,10 +12,11 @@
  * database they may never finish; `VACUUM INTO` always does.)
  */
 import { randomUUID } from "node:crypto";
-import { open, rm } from "node:fs/promises";
+import { open, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { ConfigError, CorruptDataError, SourceError, throwIfAborted } from "../errors.js";
+import { refuseIrregular } from "../adapters/fs/file-read-stream.js";
 import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { fileSource, fileTarget } from "./file.js";
 import { headerProblem, integrityProblems } from "./sqlite/check.js";
@@ -126,6 +127,13 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
 
   async function vacuumInto(temp: string): Promise<void> {
     const own = handle ? undefined : await driver("snapshot");
+    if (own) {
+      // SQLite's open() of a FIFO blocks the thread for good, and a driver cannot open
+      // non-blocking: a FIFO, device or directory is refused first. Other stat failures
+      // (a missing file) are left for the driver to report.
+      const stats = await stat(path).catch(() => undefined);
+      if (stats) refuseIrregular(stats, path, "source");
+    }
     let db;
     try {
       db = handle?.connection ?? own!.openReadOnly(path);

@@ -203,6 +203,31 @@ describe("a FIFO as source", () => {
     expect((outcome as Error).message).toMatch(/not a regular file/);
   });
 
+  it("sqliteSource({ path: fifo }).snapshot() rejects at once instead of blocking the thread in SQLite's open", async () => {
+    const fifo = mkfifo(join(dir, "live.db"));
+    // SQLite's open() would block synchronously, so the check runs in a child that a timeout can kill.
+    const script = `
+      const { sqliteSource } = await import(${JSON.stringify(new URL("../../src/sqlite.ts", import.meta.url).href)});
+      const outcome = await sqliteSource({ path: ${JSON.stringify(fifo)} }).snapshot({}).then(() => "resolved", (e) => e);
+      console.log(JSON.stringify({ code: outcome.code, message: outcome.message ?? outcome }));`;
+    let observed: { code?: string; message?: string } | string;
+    try {
+      observed = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 10_000, encoding: "utf8" }));
+    } catch (error) {
+      observed = `no answer within 10 s (${(error as Error).message.split("\n")[0]})`;
+    }
+    log.record({
+      kind: "review",
+      scenario: "sqliteSource({ path: fifo }).snapshot() through its own connection",
+      expected: "prompt SourceError naming the path",
+      observed: typeof observed === "string" ? observed : `${observed.code}: ${observed.message}`,
+      faults: 1,
+      bytesLost: 0,
+    });
+    expect(observed).toMatchObject({ code: "SOURCE", message: expect.stringContaining(fifo) });
+    expect((observed as { message: string }).message).toMatch(/not a regular file/);
+  });
+
   it("is refused on the opened file too: a regular file swapped for a FIFO after it was checked neither blocks nor passes", async () => {
     const path = join(dir, "queue.db");
     await writeFile(path, "a regular file when checked");
