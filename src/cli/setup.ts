@@ -1,35 +1,29 @@
 /** Turns a configuration into a working backupper: the storage adapter, and the source detected from the file itself. */
-import { open } from "node:fs/promises";
 import { s3Adapter } from "../adapters/s3.js";
 import { fsAdapter } from "../adapters/fs.js";
 import { createBackupper, type Backupper } from "../backupper.js";
 import type { BackupHooks } from "../events.js";
-import { ConfigError } from "../errors.js";
+import { BackupError, ConfigError } from "../errors.js";
 import { fileSource } from "../sources/file.js";
-import { sqliteSource } from "../sources/sqlite.js";
+import { sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
+import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
 
-const SQLITE_MAGIC = "SQLite format 3\0";
-
 export type SourceKind = "sqlite" | "file";
 
-/** True when `path` starts with the SQLite header; false for anything else, including a missing file. */
+/**
+ * True when the source at `path` starts with the SQLite header. A FIFO, device or directory
+ * rejects with a `SourceError` (without being opened in a way that could block); a missing
+ * or unreadable file is a plain file here: its snapshot says why it cannot be read, and
+ * `status` still works for a user who may not read it.
+ */
 export async function isSqliteFile(path: string): Promise<boolean> {
-  let handle;
   try {
-    handle = await open(path, "r");
-  } catch {
+    return isSqliteHeader(await readHeader(path, "source"));
+  } catch (error) {
+    if (BackupError.is(error)) throw error;
     return false;
-  }
-  try {
-    const header = new Uint8Array(16);
-    const { bytesRead } = await handle.read(header, 0, 16, 0);
-    return bytesRead === 16 && new TextDecoder("latin1").decode(header) === SQLITE_MAGIC;
-  } catch {
-    return false;
-  } finally {
-    await handle.close();
   }
 }
 
@@ -49,7 +43,7 @@ async function sourceAt(path: string, name: string): Promise<{ source: Source; k
   return { source: fileSource(path, { name }), kind: "file" };
 }
 
-/** For commands that only read the bucket: nothing to snapshot, no default restore location. */
+/** For commands that only read the bucket: nothing to snapshot. */
 function noSource(name: string): Source {
   return {
     name,
@@ -59,18 +53,27 @@ function noSource(name: string): Source {
 
 export interface Setup {
   backupper: Backupper;
-  /** What the source (or, without one, `--to`) holds, by its header; undefined without either. */
+  /** What the source holds, by its header; undefined without one. */
   kind: SourceKind | undefined;
+  /** What a restore wrote, by the restored bytes (a SQLite database is integrity-checked); undefined before one passed its checks. */
+  restoredKind(): SourceKind | undefined;
 }
 
 export async function setUp(config: CliConfig, on: BackupHooks = {}): Promise<Setup> {
-  const path = config.source ?? config.to;
-  const found = path === undefined ? undefined : await sourceAt(path, config.name);
+  const found = config.source === undefined ? undefined : await sourceAt(config.source, config.name);
+  const source = found?.source ?? noSource(config.name);
+  // A backup takes its kind from the file backed up; a restore from the bytes restored,
+  // whatever is at the target now (sqliteOrFileTarget).
+  const home = config.source ?? config.to;
+  let restored: SourceKind | undefined;
   const backupper = createBackupper({
     adapter: adapterFor(config.destination),
-    source: found?.source ?? noSource(config.name),
+    source: {
+      ...source,
+      ...(home === undefined ? {} : { target: (to?: string) => sqliteOrFileTarget(to ?? home, (kind) => (restored = kind)) }),
+    },
     ...backupperSettings(config),
     on,
   });
-  return { backupper, kind: found?.kind };
+  return { backupper, kind: found?.kind, restoredKind: () => restored };
 }

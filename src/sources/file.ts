@@ -4,14 +4,15 @@
  */
 
 import type { Stats } from "node:fs";
-import { mkdir, open, readdir, realpath, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { fileReadStream } from "../adapters/fs/file-read-stream.js";
+import { lstat, mkdir, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileReadStream, openRegularFile, refuseIrregular } from "../adapters/fs/file-read-stream.js";
 import { errorCode } from "../adapters/fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
 import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
 import { checkName } from "../keys.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
+import { isSqliteHeader, readHeader, SQLITE_SIDECARS } from "./sqlite/header.js";
 
 export interface FileSourceOptions {
   /** Backup name (`[A-Za-z0-9._-]`). Default: the file name without its extensions, `/data/queue.db` → `queue`. */
@@ -26,10 +27,11 @@ export interface FileTargetOptions {
    */
   validate?: (tempPath: string) => Promise<void>;
   /**
-   * Suffixes of files that belong to the target (`["-wal", "-shm", "-journal"]` for SQLite).
-   * On commit each existing `<target><suffix>` is moved aside to
-   * `<target><suffix>.pre-restore-<id>` (and kept there) so it cannot be applied to the
-   * restored file; they are put back if the final rename fails.
+   * Suffixes of files that belong to the target. On commit each existing `<target><suffix>`
+   * is moved aside to `<target><suffix>.pre-restore-<id>` (and kept there) so it cannot be
+   * applied to the restored file; they are put back if the final rename fails. SQLite's
+   * (`-wal`, `-shm`, `-journal`) are always among them when the restored bytes are a SQLite
+   * database.
    */
   sidecars?: readonly string[];
 }
@@ -47,23 +49,14 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
 
     async snapshot({ signal }): Promise<SourceSnapshot> {
       throwIfAborted(signal);
-      let handle;
+      let opened;
       try {
-        handle = await open(path, "r");
+        opened = await openRegularFile(path, "source");
       } catch (error) {
+        if (BackupError.is(error)) throw error;
         throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
       }
-      let stats: Stats;
-      try {
-        stats = await handle.stat();
-      } catch (error) {
-        await handle.close().catch(() => undefined);
-        throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
-      }
-      if (!stats.isFile()) {
-        await handle.close().catch(() => undefined);
-        throw new SourceError(`source is not a regular file: ${path}`);
-      }
+      const { handle, stats } = opened;
       const { stream, close } = fileReadStream(handle, {
         size: stats.size,
         signal,
@@ -82,7 +75,9 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
  * Restores into the file at `path` through `<path>.restore-<id>` in the same directory,
  * renamed over `path` only in `commit()`: until then `path` is byte-identical to before. The
  * replaced file's mode (and owner, when permitted) carry over. A symbolic link at `path` is
- * followed: the file it points to is replaced, the link stays.
+ * followed: the file it points to is replaced, the link stays. A link to a file that does not
+ * exist is refused, even with `force`. Restored bytes that are a SQLite database (by their
+ * header, whatever is at `path` now) never meet the `-wal`/`-shm`/`-journal` left next to it.
  */
 export function fileTarget(path: string, options: FileTargetOptions = {}): RestoreTarget {
   checkPath(path);
@@ -96,16 +91,21 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
       let staged: StagedFile;
       let target: string;
       try {
-        target = await realpath(path).catch((error: unknown) => {
-          if (errorCode(error) === "ENOENT") return path;
-          throw error;
-        });
-        const existing = await stat(target).catch((error: unknown) => {
-          if (errorCode(error) === "ENOENT") return undefined;
-          throw error;
-        });
-        if (existing !== undefined && !existing.isFile()) throw new SourceError(`restore target is not a regular file: ${path}`);
-        if (existing !== undefined && !force) throw new TargetExistsError(path);
+        const resolved = await resolveTarget(path);
+        if ((resolved.existing !== undefined || resolved.danglingTo !== undefined) && !force) throw new TargetExistsError(path);
+        if (resolved.danglingTo !== undefined) {
+          // A link whose destination is missing is a target someone set up, so it needs force
+          // like any other. Even then it is neither replaced nor followed: a link dangles most
+          // often because it points into a file system that is not mounted, and a file
+          // written there would land on the mount point's own disk, hidden once it is
+          // mounted. Which of the two is meant, only the user can say.
+          throw new SourceError(
+            `restore target ${path} is a symbolic link to ${resolved.danglingTo}, which does not exist ` +
+              "(a file system not mounted?): restore to the destination itself, or remove the link to restore a file in its place",
+          );
+        }
+        const { existing } = resolved;
+        target = resolved.target;
         await mkdir(dirname(target), { recursive: true });
         await removeStaleRestores(target);
         staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing });
@@ -132,7 +132,9 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
             await options.validate?.(staged.path);
             validating = false;
             throwIfAborted(signal);
-            await replaceWithSidecarsAside(target, staged, sidecars);
+            // Whatever was at the target before, restored SQLite bytes must not meet its old sidecars.
+            const sqlite = isSqliteHeader(await readHeader(staged.path, "restore temp file"));
+            await replaceWithSidecarsAside(target, staged, sqlite ? [...new Set([...sidecars, ...SQLITE_SIDECARS])] : sidecars);
           } catch (error) {
             await staged.discard();
             // The validator's verdict is the caller's own error: passed on unchanged.
@@ -144,6 +146,32 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
       };
     },
   };
+}
+
+/**
+ * What a restore to `path` replaces: the file there or, for a symbolic link, the file it
+ * points to (`existing`: its stats, undefined when there is none), or `danglingTo`, the
+ * missing destination of a link at `path`.
+ */
+async function resolveTarget(path: string): Promise<{ target: string; existing?: Stats; danglingTo?: string }> {
+  let target;
+  try {
+    target = await realpath(path);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    const entry = await lstat(path).catch(orUndefinedIfMissing);
+    if (!entry?.isSymbolicLink()) return { target: path };
+    return { target: path, danglingTo: resolve(dirname(path), await readlink(path)) };
+  }
+  const existing = await stat(target).catch(orUndefinedIfMissing);
+  if (existing === undefined) return { target };
+  refuseIrregular(existing, path, "restore target");
+  return { target, existing };
+}
+
+function orUndefinedIfMissing(error: unknown): undefined {
+  if (errorCode(error) === "ENOENT") return undefined;
+  throw error;
 }
 
 /** Removes `<target>.restore-<id>` files that restores killed more than an hour ago left behind. */

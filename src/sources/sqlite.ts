@@ -12,17 +12,16 @@
  * database they may never finish; `VACUUM INTO` always does.)
  */
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { open, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { ConfigError, CorruptDataError, SourceError, throwIfAborted } from "../errors.js";
+import { refuseIrregular } from "../adapters/fs/file-read-stream.js";
 import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { fileSource, fileTarget } from "./file.js";
 import { headerProblem, integrityProblems } from "./sqlite/check.js";
 import { loadRuntimeDriver, recogniseHandle, type SqliteDriver, type SqliteHandle } from "./sqlite/driver.js";
-
-/** Files SQLite keeps next to a database; a stale one would be replayed into a restored file. */
-const SIDECARS = ["-wal", "-shm", "-journal"];
+import { isSqliteHeader, readHeader } from "./sqlite/header.js";
 
 export interface SqliteSourceOptions {
   /**
@@ -60,6 +59,36 @@ function samePath(a: string, b: string): boolean {
   }
 }
 
+/** The driver of the caller's `handle`, or else the runtime's; `purpose` and `path` say what it was needed for. */
+async function driverFor(handle: SqliteHandle | undefined, purpose: string, path: string): Promise<SqliteDriver> {
+  const found = handle?.driver ?? (await loadRuntimeDriver());
+  if (!found) {
+    throw new SourceError(
+      `cannot ${purpose} ${path}: no SQLite driver on this runtime (bun:sqlite, node:sqlite or the better-sqlite3 package)`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Checks a staged restore before it replaces `destination`: a SQLite header, then, when
+ * `integrityCheck`, `PRAGMA integrity_check`. Throws a `CorruptDataError` naming `destination`.
+ */
+async function checkRestored(
+  staged: string,
+  destination: string,
+  integrityCheck: boolean,
+  driver: () => Promise<SqliteDriver>,
+): Promise<void> {
+  const problem = await headerProblem(staged);
+  if (problem) throw new CorruptDataError(destination, `restored file is not a SQLite database: ${problem}`);
+  if (!integrityCheck) return;
+  const problems = await integrityProblems(await driver(), staged);
+  if (problems.length > 0) {
+    throw new CorruptDataError(destination, `restored database fails PRAGMA integrity_check: ${problems.join("; ")}`);
+  }
+}
+
 function checkOptions(opts: SqliteSourceOptions): SqliteHandle | undefined {
   if (typeof opts !== "object" || opts === null) throw new ConfigError("options", "must be an object with at least `path`");
   if (typeof opts.path !== "string" || opts.path === "") throw new ConfigError("path", "must be the path of the SQLite database file");
@@ -94,18 +123,17 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
   const tempDir = opts.tempDir ?? dirname(path);
   const name = fileSource(path, opts.name === undefined ? {} : { name: opts.name }).name;
 
-  async function driver(purpose: string): Promise<SqliteDriver> {
-    const found = handle?.driver ?? (await loadRuntimeDriver());
-    if (!found) {
-      throw new SourceError(
-        `cannot ${purpose} ${path}: no SQLite driver on this runtime (bun:sqlite, node:sqlite or the better-sqlite3 package)`,
-      );
-    }
-    return found;
-  }
+  const driver = (purpose: string) => driverFor(handle, purpose, path);
 
   async function vacuumInto(temp: string): Promise<void> {
     const own = handle ? undefined : await driver("snapshot");
+    if (own) {
+      // SQLite's open() of a FIFO blocks the thread for good, and a driver cannot open
+      // non-blocking: a FIFO, device or directory is refused first. Other stat failures
+      // (a missing file) are left for the driver to report.
+      const stats = await stat(path).catch(() => undefined);
+      if (stats) refuseIrregular(stats, path, "source");
+    }
     let db;
     try {
       db = handle?.connection ?? own!.openReadOnly(path);
@@ -113,6 +141,9 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
       throw new SourceError(`cannot open SQLite database ${path}: ${message(cause)}`, { cause });
     }
     try {
+      // VACUUM INTO would create the copy with the umask's mode, often world-readable; it
+      // accepts an empty file, so it gets one that only this user can read.
+      await (await open(temp, "wx", 0o600)).close();
       db.run("VACUUM INTO ?", temp);
     } catch (cause) {
       // Deno's node:sqlite allows no ATTACH (which VACUUM INTO needs) unless every permission is granted.
@@ -160,19 +191,32 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
 
   function target(to?: string): RestoreTarget {
     const destination = to ?? path;
+    // What this check lets through is SQLite, so fileTarget also moves the old sidecars aside.
     return fileTarget(destination, {
-      sidecars: SIDECARS,
-      async validate(staged) {
-        const problem = await headerProblem(staged);
-        if (problem) throw new CorruptDataError(destination, `restored file is not a SQLite database: ${problem}`);
-        if (!integrityCheck) return;
-        const problems = await integrityProblems(await driver("check the restore for"), staged);
-        if (problems.length > 0) {
-          throw new CorruptDataError(destination, `restored database fails PRAGMA integrity_check: ${problems.join("; ")}`);
-        }
-      },
+      validate: (staged) => checkRestored(staged, destination, integrityCheck, () => driver("check the restore for")),
     });
   }
 
   return { name, snapshot, target };
+}
+
+/**
+ * A restore target at `path` for a backup of either kind, told apart by the restored bytes,
+ * never by what is at `path` now (a missing or damaged database is the usual reason to
+ * restore). Bytes with the SQLite header get the checks of `sqliteSource`'s target, header
+ * and `PRAGMA integrity_check` through the runtime's driver, before they replace anything;
+ * other bytes are restored as `fileTarget` restores them. `restored` hears which it was once
+ * the check has passed.
+ */
+export function sqliteOrFileTarget(path: string, restored?: (kind: "sqlite" | "file") => void): RestoreTarget {
+  return fileTarget(path, {
+    async validate(staged) {
+      if (!isSqliteHeader(await readHeader(staged, "restored file"))) {
+        restored?.("file");
+        return;
+      }
+      await checkRestored(staged, path, true, () => driverFor(undefined, "check the restore for", path));
+      restored?.("sqlite");
+    },
+  });
 }

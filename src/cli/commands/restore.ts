@@ -5,7 +5,7 @@ import { formatBytes, formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
 export const restore: Command = async ({ config, out, signal }) => {
-  const { backupper, kind } = await setUp(config);
+  const { backupper, restoredKind } = await setUp(config);
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
   const result = await backupper
     .restore(config.key!, {
@@ -19,7 +19,7 @@ export const restore: Command = async ({ config, out, signal }) => {
     out.json(result);
     return EXIT_CODES.OK;
   }
-  out.line(`Restored ${result.key} to ${result.target}${kind === "sqlite" ? " (SQLite, integrity checked)" : ""}`);
+  out.line(`Restored ${result.key} to ${result.target}${restoredKind() === "sqlite" ? " (SQLite, integrity checked)" : ""}`);
   const check = result.verified ? `sha256 ${result.checksum} verified` : `UNVERIFIED (no metadata), sha256 ${result.checksum}`;
   out.line(`  ${formatBytes(result.size)}, ${check}, ${formatDuration(result.durationMs)}`);
   return EXIT_CODES.OK;

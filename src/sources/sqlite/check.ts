@@ -3,29 +3,22 @@
  * `PRAGMA integrity_check` through a driver. Used on a fresh snapshot before it is uploaded
  * and on a staged restore before it replaces the live database.
  */
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { SqliteDriver } from "./driver.js";
+import { HEADER_SIZE, isSqliteHeader, readHeader } from "./header.js";
 
-const MAGIC = "SQLite format 3\0";
-const HEADER_SIZE = 100;
 /** Problems reported at most; a badly damaged file would otherwise list thousands. */
 const MAX_PROBLEMS = 5;
 
 /** Why `file` is not a SQLite database, or undefined when its header is sound. */
 export async function headerProblem(file: string): Promise<string | undefined> {
-  const handle = await open(file, "r");
-  try {
-    const header = new Uint8Array(HEADER_SIZE);
-    const { bytesRead } = await handle.read(header, 0, HEADER_SIZE, 0);
-    if (bytesRead < HEADER_SIZE) return `only ${bytesRead} bytes, shorter than a SQLite header`;
-    if (new TextDecoder("latin1").decode(header.subarray(0, 16)) !== MAGIC) return `no "SQLite format 3" header`;
-    // Page size: a power of two from 512 to 32768, or 1 meaning 65536.
-    const pageSize = (header[16]! << 8) | header[17]!;
-    const valid = pageSize === 1 || (pageSize >= 512 && pageSize <= 32768 && (pageSize & (pageSize - 1)) === 0);
-    return valid ? undefined : `invalid page size ${pageSize} in the header`;
-  } finally {
-    await handle.close();
-  }
+  const header = await readHeader(file, "restored file");
+  if (header.byteLength < HEADER_SIZE) return `only ${header.byteLength} bytes, shorter than a SQLite header`;
+  if (!isSqliteHeader(header)) return `no "SQLite format 3" header`;
+  // Page size: a power of two from 512 to 32768, or 1 meaning 65536.
+  const pageSize = (header[16]! << 8) | header[17]!;
+  const valid = pageSize === 1 || (pageSize >= 512 && pageSize <= 32768 && (pageSize & (pageSize - 1)) === 0);
+  return valid ? undefined : `invalid page size ${pageSize} in the header`;
 }
 
 /**
