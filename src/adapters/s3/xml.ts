@@ -2,7 +2,9 @@
  * Just enough XML for the handful of S3 responses this adapter reads (ListObjectsV2,
  * DeleteObjects results, errors, multipart ids). S3's responses are flat, namespace-free in
  * practice and never nest an element inside one of the same name, so tag scanning is exact
- * for them and costs a fraction of an XML library.
+ * for them and costs a fraction of an XML library. A hostile or broken server may send
+ * anything, so the scan is linear on any input: every search starts where the previous one
+ * ended, and no regular expression backtracks over an unclosed tag.
  */
 
 const ENTITY = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g;
@@ -18,17 +20,24 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&${{ "&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos" }[c]};`);
 }
 
-/** The raw inner text of every `<tag>…</tag>` in `xml` (also matches `<tag attr="…">`). */
+/**
+ * The raw inner text of every `<tag>…</tag>` in `xml` (also `<tag attr="…">`; "" for
+ * `<tag/>`). An element left open ends the scan; the elements before it are returned.
+ */
 export function xmlBlocks(xml: string, tag: string): string[] {
   const out: string[] = [];
-  const open = new RegExp(`<${tag}(?:\\s[^>]*)?>`, "g");
   const close = `</${tag}>`;
-  for (let m = open.exec(xml); m; m = open.exec(xml)) {
-    const start = m.index + m[0].length;
-    const end = xml.indexOf(close, start);
-    if (end < 0) break;
+  for (let at = 0; (at = xml.indexOf(`<${tag}`, at)) >= 0; ) {
+    at += tag.length + 1;
+    // `<Key` also starts `<KeyCount>`: only whitespace, `/` or `>` end the name.
+    if (!/[\s/>]/.test(xml.charAt(at))) continue;
+    const start = xml.indexOf(">", at) + 1;
+    const empty = xml[start - 2] === "/";
+    // 0 when the start tag never ends, -1 when the element is never closed.
+    const end = start && (empty ? start : xml.indexOf(close, start));
+    if (end <= 0) break;
     out.push(xml.slice(start, end));
-    open.lastIndex = end + close.length;
+    at = empty ? end : end + close.length;
   }
   return out;
 }
@@ -36,6 +45,5 @@ export function xmlBlocks(xml: string, tag: string): string[] {
 /** The decoded text of the first `<tag>`, or undefined when there is none (`<tag/>` is ""). */
 export function xmlText(xml: string, tag: string): string | undefined {
   const block = xmlBlocks(xml, tag)[0];
-  if (block !== undefined) return decodeXml(block);
-  return new RegExp(`<${tag}\\s*/>`).test(xml) ? "" : undefined;
+  return block === undefined ? undefined : decodeXml(block);
 }
