@@ -34,7 +34,7 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
   const operation = "delete";
   const xml = `<Delete><Quiet>true</Quiet>${keys.map((k) => `<Object><Key>${escapeXml(k)}</Key></Object>`).join("")}</Delete>`;
   const body = new TextEncoder().encode(xml);
-  const result = await client.request(
+  const errors = await client.request(
     {
       operation,
       method: "POST",
@@ -43,9 +43,9 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
       body,
       signal,
     },
-    (r) => r.text(),
+    async (r) => xmlBlocks(await r.text(), "Error", true),
   );
-  const failed = xmlBlocks(result, "Error")
+  const failed = errors
     .map((e) => ({ key: xmlText(e, "Key"), code: xmlText(e, "Code") }))
     .filter((e) => e.code !== "NoSuchKey");
   if (failed.length === 0) return;

@@ -8,8 +8,7 @@
 import { throwIfAborted } from "../../errors.js";
 import type { Body, PutOptions } from "../../types.js";
 import { bodyChunks, discardBody } from "../body.js";
-import { ResponseFailure, type S3Client } from "./client.js";
-import { parseErrorDocument } from "./errors.js";
+import { responseFailure, type S3Client } from "./client.js";
 import { MAX_PART_SIZE, MAX_PARTS } from "./options.js";
 import { bufferPool, sliceParts, streamParts } from "./parts.js";
 import { escapeXml, xmlText } from "./xml.js";
@@ -161,10 +160,7 @@ async function complete(
     async (r) => {
       // S3 may answer 200 and report the failure in the body, even after a delay.
       const text = await r.text();
-      if (!text.includes("<CompleteMultipartUploadResult")) {
-        const doc = parseErrorDocument(text);
-        throw new ResponseFailure(r.status, doc.code, doc.message ?? "CompleteMultipartUpload answered 200 without a result", doc.requestId);
-      }
+      if (!text.includes("<CompleteMultipartUploadResult")) throw responseFailure(r, text, "CompleteMultipartUpload answered 200 without a result");
       // Ceph RGW 16 answers an empty <ETag/> here; the object's ETag is then only on HEAD.
       return xmlText(text, "ETag") || undefined;
     },

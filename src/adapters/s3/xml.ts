@@ -7,6 +7,9 @@
  * ended, and no regular expression backtracks over an unclosed tag.
  */
 
+/** An answer that cannot be used whole: an element in it is left open. */
+export class XmlError extends Error {}
+
 const ENTITY = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g;
 const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
@@ -22,9 +25,11 @@ export function escapeXml(text: string): string {
 
 /**
  * The raw inner text of every `<tag>…</tag>` in `xml` (also `<tag attr="…">`; "" for
- * `<tag/>`). An element left open ends the scan; the elements before it are returned.
+ * `<tag/>`). An element left open ends the scan: with `strict` that is an `XmlError` (a
+ * listing or a delete result must never read as one with fewer entries); without, the
+ * elements before it are returned (enough to read the Code of an error body cut short).
  */
-export function xmlBlocks(xml: string, tag: string): string[] {
+export function xmlBlocks(xml: string, tag: string, strict?: boolean): string[] {
   const out: string[] = [];
   const close = `</${tag}>`;
   for (let at = 0; (at = xml.indexOf(`<${tag}`, at)) >= 0; ) {
@@ -35,7 +40,10 @@ export function xmlBlocks(xml: string, tag: string): string[] {
     const empty = xml[start - 2] === "/";
     // 0 when the start tag never ends, -1 when the element is never closed.
     const end = start && (empty ? start : xml.indexOf(close, start));
-    if (end <= 0) break;
+    if (end <= 0) {
+      if (strict) throw new XmlError(`the server's answer leaves <${tag}> unclosed`);
+      break;
+    }
     out.push(xml.slice(start, end));
     at = empty ? end : end + close.length;
   }
