@@ -1,8 +1,9 @@
 /**
- * A hostile or broken endpoint, answered through the adapter's `fetch` option: XML built to
- * make a backtracking tag regex quadratic, and documents cut short. Every answer the adapter
- * reads must be scanned in linear time; a page it cannot read whole is a typed error, never
- * a shorter listing.
+ * A hostile or broken endpoint, answered through the adapter's `fetch` option: bodies far
+ * larger than anything S3 sends, streamed from generators so the test itself never holds
+ * them, and XML built to make a backtracking tag regex quadratic. Every answer the adapter
+ * reads as text must be read up to a cap, the rest cancelled, and scanned in linear time; a
+ * page it cannot read whole is a typed error, never a shorter listing.
  */
 
 import { describe, expect, it } from "vitest";
@@ -11,7 +12,49 @@ import { xmlBlocks, xmlText } from "../../src/adapters/s3/xml.js";
 import { ledger } from "../reliability/ledger.js";
 
 const log = ledger(import.meta.filename);
-const MiB = 1024 * 1024;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CHUNK = 64 * KiB;
+const MAX_ERROR_BODY = 64 * KiB;
+const MAX_PAGE = 8 * MiB;
+const MAX_ANSWER = MiB;
+const encoder = new TextEncoder();
+
+interface Probe {
+  /** Bytes the adapter pulled from the body. */
+  pulled: number;
+  cancelled: boolean;
+}
+
+/**
+ * `head`, then `unit` repeated in 64 KiB chunks until `bytes` more were sent, then `tail`;
+ * pulled one chunk per read (no read-ahead), so `probe.pulled` is what the adapter asked for.
+ */
+function streamed(head: string, unit: string, bytes: number, tail = ""): { body: ReadableStream<Uint8Array>; probe: Probe } {
+  const probe: Probe = { pulled: 0, cancelled: false };
+  const chunk = encoder.encode(unit.repeat(Math.ceil(CHUNK / unit.length)));
+  function* chunks() {
+    yield encoder.encode(head);
+    for (let sent = 0; sent < bytes; sent += chunk.length) yield chunk;
+    yield encoder.encode(tail);
+  }
+  const source = chunks();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const next = source.next();
+        if (next.done) return controller.close();
+        probe.pulled += next.value.length;
+        controller.enqueue(next.value);
+      },
+      cancel() {
+        probe.cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, probe };
+}
 
 type Answer = (req: Request) => Response | undefined;
 
@@ -46,7 +89,7 @@ function protocol(req: Request): Response {
   return new Response("<Error><Code>UnexpectedRequest</Code></Error>", { status: 400 });
 }
 
-const ok = (body: string) => new Response(body, { status: 200, headers: { "x-amz-request-id": "req-hostile" } });
+const ok = (body: ReadableStream<Uint8Array> | string) => new Response(body, { status: 200, headers: { "x-amz-request-id": "req-hostile" } });
 const isList = (req: Request) => req.method === "GET" && new URL(req.url).searchParams.get("list-type") === "2";
 
 async function rejection(promise: Promise<unknown>): Promise<S3Error> {
@@ -68,6 +111,84 @@ async function listAll(a: ReturnType<typeof adapter>): Promise<string[]> {
 function record(scenario: string, expected: string, observed: string) {
   log.record({ kind: "review", scenario, expected, observed, faults: 1, bytesLost: 0 });
 }
+
+describe("error bodies", () => {
+  it("reads at most 64 KiB of a 200 MiB 403 body, cancels the rest, and still reports the typed AccessDenied", async () => {
+    const head = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>req-403</RequestId><HostId>`;
+    const { body, probe } = streamed(head, "x", 200 * MiB, "</HostId></Error>");
+    const seen: Request[] = [];
+    const rssBefore = process.memoryUsage().rss;
+    const err = await rejection(adapter((req) => (req.method === "PUT" ? new Response(body, { status: 403 }) : undefined), seen).put("k", new Uint8Array([1])));
+    const rssGrowth = process.memoryUsage().rss - rssBefore;
+    expect(err).toMatchObject({ s3Code: "AccessDenied", status: 403, requestId: "req-403", operation: "put", key: "k", attempts: 1, isAuthError: true });
+    expect(seen).toHaveLength(1);
+    expect(probe.cancelled).toBe(true);
+    expect(probe.pulled).toBeLessThanOrEqual(MAX_ERROR_BODY + 2 * CHUNK);
+    expect(rssGrowth).toBeLessThan(32 * MiB);
+    record(
+      "200 MiB 403 error body",
+      "typed AccessDenied from the first bytes; body cancelled after 64 KiB",
+      `S3Error ${err.s3Code} ${err.status}; pulled ${probe.pulled} bytes, cancelled; RSS +${Math.round(rssGrowth / MiB)} MiB`,
+    );
+  });
+});
+
+describe("answers longer than their cap", () => {
+  it("fails a 24 MiB ListObjectsV2 page with a typed error after 8 MiB, instead of listing part of it", async () => {
+    const { body, probe } = streamed(
+      "<ListBucketResult><IsTruncated>false</IsTruncated>",
+      "<Contents><Key>backups/k</Key><Size>1</Size></Contents>",
+      24 * MiB,
+      "</ListBucketResult>",
+    );
+    const seen: Request[] = [];
+    const err = await rejection(listAll(adapter((req) => (isList(req) ? ok(body) : undefined), seen)));
+    expect(err).toMatchObject({ operation: "list", status: 200, requestId: "req-hostile", attempts: 1 });
+    expect(err.message).toMatch(/answer is longer than 8388608 bytes/);
+    expect(seen).toHaveLength(1);
+    expect(probe.cancelled).toBe(true);
+    expect(probe.pulled).toBeLessThanOrEqual(MAX_PAGE + 2 * CHUNK);
+    record("24 MiB ListObjectsV2 page", "typed error naming list; not a partial listing", `${err.message}; pulled ${probe.pulled} bytes`);
+  });
+
+  it("fails a 24 MiB DeleteObjects result with a typed error after 8 MiB", async () => {
+    const { body, probe } = streamed("<DeleteResult>", "<Error><Key>a</Key><Code>AccessDenied</Code></Error>", 24 * MiB, "</DeleteResult>");
+    const err = await rejection(adapter((req) => (req.method === "POST" && new URL(req.url).searchParams.has("delete") ? ok(body) : undefined)).delete(["a", "b"]));
+    expect(err).toMatchObject({ operation: "delete", status: 200, attempts: 1 });
+    expect(err.message).toMatch(/answer is longer than 8388608 bytes/);
+    expect(probe.cancelled).toBe(true);
+    expect(probe.pulled).toBeLessThanOrEqual(MAX_PAGE + 2 * CHUNK);
+    record("24 MiB DeleteObjects result", "typed error naming delete", `${err.message}; pulled ${probe.pulled} bytes`);
+  });
+
+  it("fails an 8 MiB CreateMultipartUpload answer before sending any part", async () => {
+    const { body, probe } = streamed("<InitiateMultipartUploadResult><UploadId>up-1</UploadId>", " ", 8 * MiB, "</InitiateMultipartUploadResult>");
+    const seen: Request[] = [];
+    const err = await rejection(
+      adapter((req) => (req.method === "POST" && new URL(req.url).searchParams.has("uploads") ? ok(body) : undefined), seen).put("big", new Uint8Array(5 * MiB)),
+    );
+    expect(err).toMatchObject({ operation: "put (create multipart upload)", key: "big", status: 200, attempts: 1 });
+    expect(err.message).toMatch(/answer is longer than 1048576 bytes/);
+    expect(seen.filter((r) => r.method === "PUT")).toHaveLength(0);
+    expect(probe.cancelled).toBe(true);
+    expect(probe.pulled).toBeLessThanOrEqual(MAX_ANSWER + 2 * CHUNK);
+    record("8 MiB CreateMultipartUpload answer", "typed error, no part sent", `${err.message}; pulled ${probe.pulled} bytes`);
+  });
+
+  it("fails an 8 MiB CompleteMultipartUpload answer and aborts the upload", async () => {
+    const { body, probe } = streamed("", " ", 8 * MiB, `<CompleteMultipartUploadResult><ETag>"all"</ETag></CompleteMultipartUploadResult>`);
+    const seen: Request[] = [];
+    const err = await rejection(
+      adapter((req) => (req.method === "POST" && new URL(req.url).searchParams.has("uploadId") ? ok(body) : undefined), seen).put("big", new Uint8Array(5 * MiB)),
+    );
+    expect(err).toMatchObject({ operation: "put (complete multipart upload)", key: "big", status: 200, attempts: 1 });
+    expect(err.message).toMatch(/answer is longer than 1048576 bytes/);
+    expect(seen.filter((r) => r.method === "DELETE")).toHaveLength(1);
+    expect(probe.cancelled).toBe(true);
+    expect(probe.pulled).toBeLessThanOrEqual(MAX_ANSWER + 2 * CHUNK);
+    record("8 MiB CompleteMultipartUpload answer", "typed error, upload aborted", `${err.message}; pulled ${probe.pulled} bytes`);
+  });
+});
 
 describe("XML that does not parse", () => {
   const unclosed = (n: number) => `<ListBucketResult><IsTruncated>false</IsTruncated>${"<Contents ".repeat(n)}</ListBucketResult>`;

@@ -9,7 +9,7 @@ import type { DeleteOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { md5Base64 } from "./hash.js";
-import { escapeXml, xmlBlocks, xmlText } from "./xml.js";
+import { escapeXml, MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
 
 const BATCH = 1000;
 
@@ -43,7 +43,7 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
       body,
       signal,
     },
-    async (r) => xmlBlocks(await r.text(), "Error", true),
+    async (r) => xmlBlocks(await readXml(r, MAX_PAGE, true), "Error", true),
   );
   const failed = errors
     .map((e) => ({ key: xmlText(e, "Key"), code: xmlText(e, "Code") }))

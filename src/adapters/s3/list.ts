@@ -6,7 +6,7 @@
 
 import type { ListEntry, ListOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
-import { xmlBlocks, xmlText } from "./xml.js";
+import { MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
 
 export async function* listObjects(client: S3Client, prefix: string, opts: ListOptions = {}): AsyncGenerator<ListEntry> {
   const operation = "list";
@@ -17,7 +17,7 @@ export async function* listObjects(client: S3Client, prefix: string, opts: ListO
     if (token !== undefined) query["continuation-token"] = token;
     // A page cut short or malformed is an error, never a shorter listing that would hide backups.
     const [xml, entries] = await client.request({ operation, method: "GET", query, signal: opts.signal }, async (r) => {
-      const page = xmlBlocks(await r.text(), "ListBucketResult", true)[0];
+      const page = xmlBlocks(await readXml(r, MAX_PAGE, true), "ListBucketResult", true)[0];
       if (page === undefined) throw client.error({ operation }, "the server's answer is not a ListBucketResult");
       return [page, xmlBlocks(page, "Contents", true)] as const;
     });
