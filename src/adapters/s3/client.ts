@@ -4,9 +4,10 @@
  * are always whole `Uint8Array`s. Responses other than 2xx become `S3Error`s; the caller's
  * `read` turns a 2xx response into a value inside the retry loop, so a body that fails
  * half-read, or a 200 that carries an `<Error>` document, is retried like any transient
- * failure. Every request this adapter makes may be repeated: GET, PUT and DELETE are
- * idempotent, and CreateMultipartUpload/CompleteMultipartUpload are retried as the AWS SDKs
- * retry them (a lost Create answer can leave one extra upload for the bucket's lifecycle rule).
+ * failure; an answer too long or malformed to use (an `XmlError`) is not. Every request
+ * this adapter makes may be repeated: GET, PUT and DELETE are idempotent, and
+ * CreateMultipartUpload/CompleteMultipartUpload are retried as the AWS SDKs retry them (a
+ * lost Create answer can leave one extra upload for the bucket's lifecycle rule).
  */
 
 import { BackupError, toAbortedError } from "../../errors.js";
@@ -16,6 +17,7 @@ import { parseErrorDocument, S3Error } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
 import type { ResolvedOptions } from "./options.js";
 import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
+import { readXml, XmlError } from "./xml.js";
 
 export interface S3Request {
   operation: string;
@@ -65,22 +67,23 @@ function amzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
 
+/** An error document's Code, Message and RequestId come first; the rest of a body is not read. */
 const MAX_ERROR_BODY = 64 * 1024;
+
+/** A failed answer: what its error document in `text` says (else `message`), and its request id. */
+export function responseFailure(res: Response, text: string, message?: string): ResponseFailure {
+  const doc = parseErrorDocument(text);
+  return new ResponseFailure(res.status, doc.code, doc.message ?? message, doc.requestId ?? res.headers.get("x-amz-request-id") ?? undefined);
+}
 
 async function readFailure(res: Response): Promise<ResponseFailure> {
   let text = "";
   try {
-    text = (await res.text()).slice(0, MAX_ERROR_BODY);
+    text = await readXml(res, MAX_ERROR_BODY);
   } catch {
     // The status alone still says what happened.
   }
-  const doc = parseErrorDocument(text);
-  return new ResponseFailure(
-    res.status,
-    doc.code,
-    doc.message,
-    doc.requestId ?? res.headers.get("x-amz-request-id") ?? undefined,
-  );
+  return responseFailure(res, text);
 }
 
 export function createClient(options: ResolvedOptions, now: () => number = Date.now): S3Client {
@@ -110,6 +113,7 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
       let failure: ResponseFailure | undefined;
       let networkError: unknown;
       let retryAfter: string | null = null;
+      let res: Response | undefined;
       const timeout = new AbortController();
       const timer = setTimeout(
         () => timeout.abort(new Error(`no answer within ${options.requestTimeoutMs} ms`)),
@@ -123,7 +127,7 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
           signal: anySignal([req.signal, timeout.signal]),
           aws: { datetime: amzDate(now() + skewMs) },
         } as RequestInit);
-        const res = await fetchFn(signed);
+        res = await fetchFn(signed);
         if (res.ok) return await read(res);
         retryAfter = res.headers.get("retry-after");
         failure = await readFailure(res);
@@ -141,6 +145,9 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
         if (req.signal?.aborted) throw toAbortedError(req.signal.reason);
         if (err instanceof BackupError) throw err;
         if (err instanceof ResponseFailure) failure = err;
+        // Too long or unparseable: failed like a 200 with a permanent <Error>, since a server
+        // that answers so would answer so again.
+        else if (err instanceof XmlError && res) failure = responseFailure(res, "", err.message);
         else networkError = timeout.signal.aborted ? timeout.signal.reason : err;
       } finally {
         clearTimeout(timer);

@@ -9,7 +9,7 @@ import type { DeleteOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { md5Base64 } from "./hash.js";
-import { escapeXml, xmlBlocks, xmlText } from "./xml.js";
+import { escapeXml, MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
 
 const BATCH = 1000;
 
@@ -34,7 +34,7 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
   const operation = "delete";
   const xml = `<Delete><Quiet>true</Quiet>${keys.map((k) => `<Object><Key>${escapeXml(k)}</Key></Object>`).join("")}</Delete>`;
   const body = new TextEncoder().encode(xml);
-  const result = await client.request(
+  const errors = await client.request(
     {
       operation,
       method: "POST",
@@ -43,9 +43,9 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
       body,
       signal,
     },
-    (r) => r.text(),
+    async (r) => xmlBlocks(await readXml(r, MAX_PAGE, true), "Error", true),
   );
-  const failed = xmlBlocks(result, "Error")
+  const failed = errors
     .map((e) => ({ key: xmlText(e, "Key"), code: xmlText(e, "Code") }))
     .filter((e) => e.code !== "NoSuchKey");
   if (failed.length === 0) return;

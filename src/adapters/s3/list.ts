@@ -6,7 +6,7 @@
 
 import type { ListEntry, ListOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
-import { xmlBlocks, xmlText } from "./xml.js";
+import { MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
 
 export async function* listObjects(client: S3Client, prefix: string, opts: ListOptions = {}): AsyncGenerator<ListEntry> {
   const operation = "list";
@@ -15,10 +15,14 @@ export async function* listObjects(client: S3Client, prefix: string, opts: ListO
   for (;;) {
     const query: Record<string, string> = { "list-type": "2", prefix, "encoding-type": "url" };
     if (token !== undefined) query["continuation-token"] = token;
-    const xml = await client.request({ operation, method: "GET", query, signal: opts.signal }, (r) => r.text());
-    if (!xml.includes("<ListBucketResult")) throw client.error({ operation }, "the server's answer is not a ListBucketResult");
+    // A page cut short or malformed is an error, never a shorter listing that would hide backups.
+    const [xml, entries] = await client.request({ operation, method: "GET", query, signal: opts.signal }, async (r) => {
+      const page = xmlBlocks(await readXml(r, MAX_PAGE, true), "ListBucketResult", true)[0];
+      if (page === undefined) throw client.error({ operation }, "the server's answer is not a ListBucketResult");
+      return [page, xmlBlocks(page, "Contents", true)] as const;
+    });
     const urlEncoded = xmlText(xml, "EncodingType") === "url";
-    for (const entry of xmlBlocks(xml, "Contents")) {
+    for (const entry of entries) {
       const rawKey = xmlText(entry, "Key");
       const size = Number(xmlText(entry, "Size"));
       if (rawKey === undefined || !Number.isFinite(size)) throw client.error({ operation }, "a listed object has no Key or Size");

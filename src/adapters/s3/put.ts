@@ -8,13 +8,14 @@
 import { throwIfAborted } from "../../errors.js";
 import type { Body, PutOptions } from "../../types.js";
 import { bodyChunks, discardBody } from "../body.js";
-import { ResponseFailure, type S3Client } from "./client.js";
-import { parseErrorDocument } from "./errors.js";
+import { responseFailure, type S3Client } from "./client.js";
 import { MAX_PART_SIZE, MAX_PARTS } from "./options.js";
 import { bufferPool, sliceParts, streamParts } from "./parts.js";
-import { escapeXml, xmlText } from "./xml.js";
+import { escapeXml, readXml, xmlText } from "./xml.js";
 
 const MiB = 1024 * 1024;
+/** Create and Complete answer with a key, an upload id and an ETag (Complete may send keep-alive whitespace first). */
+const MAX_ANSWER = MiB;
 
 /** The configured part size, grown (in whole MiB) until `sizeHint` bytes fit in 10 000 parts. */
 export function partSizeFor(partSize: number, sizeHint: number | undefined): number {
@@ -72,7 +73,7 @@ async function multipart(
 ): Promise<{ etag?: string }> {
   const uploadId = await client.request(
     { operation: "put (create multipart upload)", method: "POST", key, query: { uploads: "" }, headers, signal },
-    async (r) => xmlText(await r.text(), "UploadId"),
+    async (r) => xmlText(await readXml(r, MAX_ANSWER, true), "UploadId"),
   );
   if (!uploadId) throw client.error({ operation: "put (create multipart upload)", key }, "the server returned no UploadId");
 
@@ -160,11 +161,8 @@ async function complete(
     },
     async (r) => {
       // S3 may answer 200 and report the failure in the body, even after a delay.
-      const text = await r.text();
-      if (!text.includes("<CompleteMultipartUploadResult")) {
-        const doc = parseErrorDocument(text);
-        throw new ResponseFailure(r.status, doc.code, doc.message ?? "CompleteMultipartUpload answered 200 without a result", doc.requestId);
-      }
+      const text = await readXml(r, MAX_ANSWER, true);
+      if (!text.includes("<CompleteMultipartUploadResult")) throw responseFailure(r, text, "CompleteMultipartUpload answered 200 without a result");
       // Ceph RGW 16 answers an empty <ETag/> here; the object's ETag is then only on HEAD.
       return xmlText(text, "ETag") || undefined;
     },
