@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import { bundleSize } from "../bench/bundle-size.mjs";
 
 /**
- * The issue's budget for `createBackupper` + `s3Adapter`, bundled for a browser/Worker and
- * gzipped, is 15 kB; it is not met yet (26.7 kB at the last bench run, see
- * bench/RESULTS.md for the per-module breakdown). Until then this ceiling keeps the bundle
- * from growing unnoticed: lower it whenever the bundle shrinks, never raise it silently.
+ * The budget for `createBackupper` + `s3Adapter`, bundled for a browser/Worker and gzipped, is
+ * 15 kB; it is not met yet (see bench/RESULTS.md for the per-module breakdown). Until then this
+ * ceiling keeps the bundle from growing unnoticed: lower it whenever the bundle shrinks, and
+ * raise it only in a commit that says what the bytes bought. Last raised from 27 000 for the
+ * review fixes (capped, linear-time S3 answers; redaction of JSON output; the cap on
+ * metadata-less restores; future-dated keys; the branded error family with literal names).
  */
-const CEILING = 27_000;
+const CEILING = 27_600;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

@@ -249,6 +249,17 @@ describe("XML that does not parse", () => {
     record("DeleteObjects result with an unclosed <Error>", "typed error, not success", err.message);
   });
 
+  it("reports a ListMultipartUploads page with an unclosed <Upload> as a typed error, not as fewer uploads to clean up", async () => {
+    const page = `<ListMultipartUploadsResult><IsTruncated>false</IsTruncated><Upload><Key>backups/q-1</Key><UploadId>u1</UploadId><Initiated>2020-01-01T00:00:00Z</Initiated></Upload>${"<Upload ".repeat(10_000)}</ListMultipartUploadsResult>`;
+    const isUploads = (req: Request) => req.method === "GET" && new URL(req.url).searchParams.has("uploads");
+    const seen: Request[] = [];
+    const err = await rejection(adapter((req) => (isUploads(req) ? ok(page) : undefined), seen).cleanupIncomplete!("backups/", new Date()));
+    expect(err).toMatchObject({ operation: "list multipart uploads", status: 200, attempts: 1 });
+    expect(err.message).toMatch(/leaves <Upload> unclosed/);
+    expect(seen.filter((r) => r.method === "DELETE")).toHaveLength(0);
+    record("ListMultipartUploads page with 10k unclosed <Upload tags", "typed error, nothing aborted", err.message);
+  });
+
   it("rejects hostile shapes when strict, reads what came before when not, and tells <Key> from <KeyCount>", () => {
     const n = 40_000;
     for (const xml of ["<Contents ".repeat(n), `${"<Contents ".repeat(n)}>`, "<Contents>".repeat(n), `<Contents x="${"<".repeat(n)}">`]) {

@@ -6,7 +6,7 @@
 
 import type { ListEntry, ListOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
-import { MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
+import { MAX_PAGE, listedKey, readXml, xmlBlocks, xmlText } from "./xml.js";
 
 export async function* listObjects(client: S3Client, prefix: string, opts: ListOptions = {}): AsyncGenerator<ListEntry> {
   const operation = "list";
@@ -26,7 +26,7 @@ export async function* listObjects(client: S3Client, prefix: string, opts: ListO
       const rawKey = xmlText(entry, "Key");
       const size = Number(xmlText(entry, "Size"));
       if (rawKey === undefined || !Number.isFinite(size)) throw client.error({ operation }, "a listed object has no Key or Size");
-      const key = urlEncoded ? decodeURIComponent(rawKey.replace(/\+/g, " ")) : rawKey;
+      const key = listedKey(rawKey, urlEncoded);
       const modified = xmlText(entry, "LastModified");
       const lastModified = modified === undefined ? undefined : new Date(modified);
       yield lastModified && !Number.isNaN(lastModified.getTime()) ? { key, size, lastModified } : { key, size };

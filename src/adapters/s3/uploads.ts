@@ -8,7 +8,7 @@
 import type { CleanupOptions } from "../../types.js";
 import type { S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
-import { xmlBlocks, xmlText } from "./xml.js";
+import { MAX_PAGE, listedKey, readXml, xmlBlocks, xmlText } from "./xml.js";
 
 interface Upload {
   key: string;
@@ -22,17 +22,21 @@ async function* listUploads(client: S3Client, prefix: string, signal: AbortSigna
   let markers: Record<string, string> = {};
   for (;;) {
     const query = { uploads: "", prefix, "encoding-type": "url", ...markers };
-    const xml = await client.request({ operation, method: "GET", query, signal }, (r) => r.text());
-    if (!xml.includes("<ListMultipartUploadsResult")) throw client.error({ operation }, "the server's answer is not a ListMultipartUploadsResult");
+    // A page cut short or malformed is an error: a shorter listing would leave uploads billed forever.
+    const [xml, blocks] = await client.request({ operation, method: "GET", query, signal }, async (r) => {
+      const page = xmlBlocks(await readXml(r, MAX_PAGE, true), "ListMultipartUploadsResult", true)[0];
+      if (page === undefined) throw client.error({ operation }, "the server's answer is not a ListMultipartUploadsResult");
+      return [page, xmlBlocks(page, "Upload", true)] as const;
+    });
     const urlEncoded = xmlText(xml, "EncodingType") === "url";
-    for (const block of xmlBlocks(xml, "Upload")) {
+    for (const block of blocks) {
       const rawKey = xmlText(block, "Key");
       const uploadId = xmlText(block, "UploadId");
       const initiated = new Date(xmlText(block, "Initiated") ?? "");
       if (rawKey === undefined || !uploadId || Number.isNaN(initiated.getTime())) {
         throw client.error({ operation }, "a listed upload has no Key, UploadId or Initiated time");
       }
-      yield { key: urlEncoded ? decodeURIComponent(rawKey.replace(/\+/g, " ")) : rawKey, uploadId, initiated };
+      yield { key: listedKey(rawKey, urlEncoded), uploadId, initiated };
     }
     if (xmlText(xml, "IsTruncated") !== "true") return;
     const keyMarker = xmlText(xml, "NextKeyMarker") ?? "";

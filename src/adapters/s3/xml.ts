@@ -85,3 +85,8 @@ export function xmlText(xml: string, tag: string): string | undefined {
   const block = xmlBlocks(xml, tag)[0];
   return block === undefined ? undefined : decodeXml(block);
 }
+
+/** A key as listed: with `encoding-type=url` the server URL-encodes keys, with `+` for spaces as in a form. */
+export function listedKey(raw: string, urlEncoded: boolean): string {
+  return urlEncoded ? decodeURIComponent(raw.replace(/\+/g, " ")) : raw;
+}
