@@ -7,6 +7,7 @@ export default defineConfig({
     "adapters/s3": "src/adapters/s3.ts",
     fs: "src/fs.ts",
     sqlite: "src/sqlite.ts",
+    testing: "src/testing.ts",
     cli: "src/cli/main.ts",
   },
   format: ["esm", "cjs"],
