@@ -291,6 +291,8 @@ describe("properties", () => {
         fc.constantFrom(...variables),
         fc.string(),
         (secret, token, variable, value) => {
+          // An error may quote the invalid value itself; fast-check likes to pick the same word ("toString") for both.
+          fc.pre(!value.includes(secret) && !value.includes(token));
           const env = { ...S3_ENV, BACKUP_NAME: "q", S3_SECRET_ACCESS_KEY: secret, S3_SESSION_TOKEN: token, [variable]: value };
           try {
             config(["list"], env);
