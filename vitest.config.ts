@@ -13,6 +13,7 @@ const INTEGRATION = [
   "test/adapters/s3-conformance.test.ts",
   "test/adapters/s3-rgw.test.ts",
   "test/adapters/s3-memory.test.ts",
+  "test/adapters/testing-export.test.ts",
   "test/cli/bin.test.ts",
   "test/cli/review-*.test.ts",
   "test/core/large.test.ts",
