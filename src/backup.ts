@@ -6,7 +6,7 @@
 import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, type Codec } from "./codec/index.js";
 import { blockCompressor, parallelGzip } from "./codec/parallel.js";
-import { BackupError, SourceError, toAbortedError } from "./errors.js";
+import { BackupError, SourceError, toAbortedError, toSourceError } from "./errors.js";
 import type { Emitter } from "./events.js";
 import { dataKey, metaKeyOf, randomId } from "./keys.js";
 import { FORMAT, encodeMeta } from "./meta.js";
@@ -43,8 +43,7 @@ async function takeSnapshot(source: Source, signal: AbortSignal): Promise<Source
     return await source.snapshot({ signal });
   } catch (error) {
     if (signal.aborted) throw toAbortedError(signal.reason);
-    if (BackupError.is(error)) throw error;
-    throw new SourceError(`source snapshot failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw toSourceError(error, "source snapshot failed");
   }
 }
 
@@ -111,9 +110,7 @@ export async function writeBackup(
       });
     } catch (error) {
       if (sourceFailure !== undefined && !signal.aborted) {
-        throw BackupError.is(sourceFailure)
-          ? sourceFailure
-          : new SourceError(`reading the source failed: ${(sourceFailure as Error)?.message ?? String(sourceFailure)}`, { cause: sourceFailure });
+        throw toSourceError(sourceFailure, "reading the source failed");
       }
       throw asAdapterError(adapter, "put", key, error, signal);
     }

@@ -7,13 +7,13 @@ import { describe, mapLimit, readMeta, scan, type Scope } from "./catalog.js";
 import { adapterCall } from "./adapter-call.js";
 import {
   AdapterError,
-  BackupError,
   BackupInProgressError,
   ConfigError,
   InvalidKeyError,
   NotFoundError,
   UnverifiedBackupError,
   toAbortedError,
+  toBackupError,
 } from "./errors.js";
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
 import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
@@ -96,11 +96,6 @@ export interface Backupper {
 }
 
 const META_READS_IN_FLIGHT = 8;
-
-function errorOf(error: unknown): BackupError {
-  if (BackupError.is(error)) return error;
-  return new BackupError("SOURCE", (error as Error)?.message ?? String(error), { cause: error });
-}
 
 export function createBackupper(options: BackupperOptions): Backupper {
   const o = resolveOptions(options);
@@ -199,11 +194,11 @@ export function createBackupper(options: BackupperOptions): Backupper {
         try {
           await prune(false, new Set([info.key]), combined);
         } catch (error) {
-          emitter.emit("failed", { operation: "prune", key: undefined, error: errorOf(error), scheduled });
+          emitter.emit("failed", { operation: "prune", key: undefined, error: toBackupError(error, combined), scheduled });
         }
         return info;
       } catch (error) {
-        const e = combined.aborted ? toAbortedError(combined.reason) : errorOf(error);
+        const e = toBackupError(error, combined);
         lastFailure = { time: new Date(), code: e.code, message: e.message };
         emitter.emit("failed", { operation: "backup", key, error: e, scheduled });
         throw e;
@@ -262,7 +257,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
       const staging = await to.begin({ force: opts.force === true, signal, ...(meta ? { size: meta.size } : {}) });
       try {
         const result = await readBackup(
-          { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", emitter, signal },
+          { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", target: to.description, emitter, signal },
           (chunk) => staging.write(chunk),
         );
         if (signal.aborted) throw toAbortedError(signal.reason);
@@ -279,7 +274,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
         };
       } catch (error) {
         await staging.abort();
-        throw errorOf(error);
+        throw toBackupError(error, signal);
       }
     },
 
@@ -289,7 +284,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
       const signal = opts.signal ?? new AbortController().signal;
       const meta = await metaFor(key, false, signal);
       const result = await readBackup(
-        { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", emitter, signal },
+        { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", target: undefined, emitter, signal },
         () => undefined,
       );
       return {

@@ -7,7 +7,7 @@
  */
 import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, isGzip } from "./codec/index.js";
-import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, RestoreCapError, SourceError, toAbortedError } from "./errors.js";
+import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, RestoreCapError, messageOf, toAbortedError, toTargetError } from "./errors.js";
 import type { Emitter } from "./events.js";
 import { metaSaysGzip } from "./meta.js";
 import { progressReporter } from "./backup.js";
@@ -22,6 +22,8 @@ export interface ReadOptions {
   /** Output cap when there is no metadata (`maxRestoreBytes`); undefined: the default, `UNVERIFIED_RATIO`. */
   maxBytes: number | undefined;
   operation: "restore" | "verify";
+  /** The restore target's description, for the error if writing to it fails. */
+  target: string | undefined;
   emitter: Emitter;
   signal: AbortSignal;
 }
@@ -116,13 +118,9 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
   } catch (error) {
     if (signal.aborted) throw toAbortedError(signal.reason);
     if (downloadFailure !== undefined) throw asAdapterError(adapter, "get", key, downloadFailure);
-    if (sinkFailure !== undefined) {
-      throw BackupError.is(sinkFailure)
-        ? sinkFailure
-        : new SourceError(`writing the restore target failed: ${(sinkFailure as Error)?.message ?? String(sinkFailure)}`, { cause: sinkFailure });
-    }
+    if (sinkFailure !== undefined) throw toTargetError(sinkFailure, opts.target ?? "", "writing the restore target failed");
     if (BackupError.is(error)) throw error;
-    throw new CorruptDataError(key, `stored data does not decompress: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new CorruptDataError(key, `stored data does not decompress: ${messageOf(error)}`, { cause: error });
   }
   progress(size, true);
 

@@ -3,11 +3,10 @@
  * short-lived processes; everything is lost when the process exits.
  */
 
-import { InvalidKeyError, throwIfAborted } from "../errors.js";
+import { InvalidKeyError, throwIfAborted, toAdapterError } from "../errors.js";
 import { concat, streamOf } from "../streams.js";
 import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
-import { toAdapterError } from "./wrap-error.js";
 
 interface StoredObject {
   bytes: Uint8Array;
@@ -45,7 +44,7 @@ export function memoryAdapter(): StorageAdapter {
         return {};
       } catch (error) {
         discardBody(body, error);
-        throw toAdapterError("memory", "put", error, key);
+        throw toAdapterError(error, "memory", "put", key);
       }
     },
 

@@ -10,7 +10,7 @@
  * lost Create answer can leave one extra upload for the bucket's lifecycle rule).
  */
 
-import { BackupError, toAbortedError } from "../../errors.js";
+import { BackupError, messageOf, toAbortedError } from "../../errors.js";
 import { anySignal } from "../../streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error } from "./errors.js";
@@ -168,8 +168,7 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
           attempts: attempt,
         });
       }
-      const detail = networkError instanceof Error ? networkError.message : String(networkError);
-      throw error(req, `request failed: ${detail}`, { cause: networkError, attempts: attempt });
+      throw error(req, `request failed: ${messageOf(networkError)}`, { cause: networkError, attempts: attempt });
     }
   }
 
