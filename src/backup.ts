@@ -8,9 +8,9 @@ import { getCodec, type Codec } from "./codec/index.js";
 import { blockCompressor, parallelGzip } from "./codec/parallel.js";
 import { BackupError, SourceError, toAbortedError, toSourceError } from "./errors.js";
 import type { Emitter } from "./events.js";
-import { dataKey, metaKeyOf, randomId } from "./keys.js";
-import { FORMAT, encodeMeta } from "./meta.js";
-import { observe, tap } from "./streams.js";
+import { dataKey, metaKeyOf, randomId } from "./format/keys.js";
+import { FORMAT, encodeMeta } from "./format/meta.js";
+import { observe, tap } from "./util/streams.js";
 import type { BackupInfo, BackupMeta, Source, SourceSnapshot, StorageAdapter } from "./types.js";
 import { VERSION } from "./version.js";
 

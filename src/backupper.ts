@@ -3,7 +3,8 @@
  * policy together, serialises backups, runs the scheduler and keeps the status.
  */
 import { writeBackup, type PipelineOptions } from "./backup.js";
-import { describe, mapLimit, readMeta, scan, type Scope } from "./catalog.js";
+import { describe, readMeta, scan, type Scope } from "./catalog.js";
+import { mapLimit } from "./util/concurrency.js";
 import { adapterCall } from "./adapter-call.js";
 import {
   AdapterError,
@@ -16,12 +17,12 @@ import {
   toBackupError,
 } from "./errors.js";
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
-import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
+import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./format/keys.js";
 import { resolveOptions, type BackupperOptions } from "./options.js";
 import { readBackup } from "./restore.js";
 import { newestVerified, planRetention } from "./retention/policy.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
-import { anySignal } from "./streams.js";
+import { anySignal } from "./util/streams.js";
 import type { BackupInfo, BackupMeta, RestoreTarget } from "./types.js";
 
 export interface RestoreOptions {

@@ -5,10 +5,10 @@
  */
 import { adapterCall, asAdapterError } from "./adapter-call.js";
 import { InvalidMetadataError } from "./errors.js";
-import { META_SUFFIX, isLegacyId, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
-import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./meta.js";
-import { compareNewestFirst, isFutureDated } from "./retention/policy.js";
-import { readAll } from "./streams.js";
+import { META_SUFFIX, compareNewestFirst, isLegacyId, metaKeyOf, namePrefix, parseDataKey } from "./format/keys.js";
+import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./format/meta.js";
+import { isFutureDated } from "./retention/policy.js";
+import { readAll } from "./util/streams.js";
 import type { BackupInfo, BackupMeta, ListEntry, StorageAdapter } from "./types.js";
 
 export interface CatalogEntry {
@@ -128,18 +128,4 @@ export async function describe(scope: Scope, entry: CatalogEntry, signal?: Abort
     verified: true,
     meta,
   };
-}
-
-/** Maps with at most `limit` calls in flight, preserving order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

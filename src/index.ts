@@ -12,7 +12,7 @@ export type { BytesTarget, SourceOptions } from "./sources/memory.js";
 export { keepLast, planRetention } from "./retention/policy.js";
 export type { RetentionPolicy, RetentionCandidate, RetentionDecision } from "./retention/policy.js";
 export type { BackupEvents, BackupHooks, ProgressEvent, PruneReport } from "./events.js";
-export { parseMeta } from "./meta.js";
+export { parseMeta } from "./format/meta.js";
 export { VERSION } from "./version.js";
 export * from "./errors.js";
 export type * from "./types.js";

@@ -1,7 +1,7 @@
 /** Validation of `createBackupper` options, done once at creation so mistakes surface before the first scheduled run. */
 import { ConfigError } from "./errors.js";
 import type { BackupHooks } from "./events.js";
-import { checkName } from "./keys.js";
+import { checkName } from "./format/keys.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
 

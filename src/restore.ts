@@ -9,9 +9,9 @@ import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, isGzip } from "./codec/index.js";
 import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, RestoreCapError, messageOf, toAbortedError, toTargetError } from "./errors.js";
 import type { Emitter } from "./events.js";
-import { metaSaysGzip } from "./meta.js";
+import { metaSaysGzip } from "./format/meta.js";
 import { progressReporter } from "./backup.js";
-import { peek, tap } from "./streams.js";
+import { peek, tap } from "./util/streams.js";
 import type { BackupMeta, StorageAdapter } from "./types.js";
 
 export interface ReadOptions {

@@ -4,7 +4,7 @@
  */
 
 import { InvalidKeyError, throwIfAborted, toAdapterError } from "../errors.js";
-import { concat, streamOf } from "../streams.js";
+import { concat, streamOf } from "../util/streams.js";
 import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 

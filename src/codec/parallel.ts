@@ -10,7 +10,7 @@
  */
 
 import { gzipSync } from "fflate";
-import { concat } from "../streams.js";
+import { concat } from "../util/streams.js";
 import { loadBuiltin } from "./builtin.js";
 import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";

@@ -10,7 +10,7 @@ import { fileReadStream, openRegularFile, refuseIrregular } from "../adapters/fs
 import { errorCode } from "../adapters/fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
 import { ConfigError, TargetError, TargetExistsError, throwIfAborted, toSourceError, toTargetError } from "../errors.js";
-import { checkName } from "../keys.js";
+import { checkName } from "../format/keys.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { isSqliteHeader, readHeader, SQLITE_SIDECARS } from "./sqlite/header.js";
 

@@ -3,8 +3,8 @@
  * edge runtimes and custom data. Files and SQLite live on their own subpath exports.
  */
 import { ConfigError, SourceError, TargetExistsError, toSourceError } from "../errors.js";
-import { checkName } from "../keys.js";
-import { concat, streamOf } from "../streams.js";
+import { checkName } from "../format/keys.js";
+import { concat, streamOf } from "../util/streams.js";
 import type { RestoreTarget, Source } from "../types.js";
 
 export interface SourceOptions {

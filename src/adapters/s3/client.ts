@@ -11,7 +11,7 @@
  */
 
 import { BackupError, messageOf, toAbortedError } from "../../errors.js";
-import { anySignal } from "../../streams.js";
+import { anySignal } from "../../util/streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";

@@ -7,7 +7,7 @@
  *
  * bunqueue's keys (`bunqueue-<timestamp>[-<uuid>].db`) parse with the same rule.
  */
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "../errors.js";
 
 export const META_SUFFIX = ".meta.json";
 
@@ -73,6 +73,14 @@ export function parseDataKey(prefix: string, name: string, key: string): ParsedK
   const timestamp = new Date(iso);
   if (Number.isNaN(timestamp.getTime()) || timestampToKeyPart(timestamp) !== ts) return undefined;
   return { timestamp, id, gzSuffix: gz !== undefined };
+}
+
+/**
+ * The order of backups: newest first by the timestamp in the key, then by the key itself, so
+ * equal timestamps order the same way every time; never by the storage's LastModified (§1).
+ */
+export function compareNewestFirst(a: { key: string; timestamp: Date }, b: { key: string; timestamp: Date }): number {
+  return b.timestamp.getTime() - a.timestamp.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
 }
 
 /** Whether `key` is a data or metadata key of `name` under `prefix`: the only objects a source may create or remove. */
