@@ -3,7 +3,7 @@
  * policy together, serialises backups, runs the scheduler and keeps the status.
  */
 import { writeBackup, type PipelineOptions } from "./backup.js";
-import { describe, readMeta, scan, type Scope } from "./catalog.js";
+import { describeBackup, readMeta, scan, type Scope } from "./catalog.js";
 import { mapLimit } from "./util/concurrency.js";
 import { adapterCall } from "./adapter-call.js";
 import {
@@ -18,7 +18,7 @@ import {
 } from "./errors.js";
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
 import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./format/keys.js";
-import { resolveOptions, type BackupperOptions } from "./options.js";
+import { resolveBackupperOptions, type BackupperOptions } from "./options.js";
 import { readBackup } from "./restore.js";
 import { newestVerified, planRetention } from "./retention/policy.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
@@ -99,7 +99,7 @@ export interface Backupper {
 const META_READS_IN_FLIGHT = 8;
 
 export function createBackupper(options: BackupperOptions): Backupper {
-  const o = resolveOptions(options);
+  const o = resolveBackupperOptions(options);
   const emitter = createEmitter(o.on);
   const scope: Scope = { adapter: o.adapter, prefix: o.prefix, name: o.name };
   const pipeline: PipelineOptions = { ...scope, compression: o.compression, compressionLevel: o.compressionLevel, compressionWorkers: o.compressionWorkers, codec: o.codec, emitter };
@@ -123,7 +123,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
 
   async function list(signal?: AbortSignal): Promise<BackupInfo[]> {
     const { backups } = await scan(scope, signal);
-    const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describe(scope, entry, signal));
+    const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describeBackup(scope, entry, signal));
     const infos = described.filter((info): info is BackupInfo => info !== undefined);
     count = infos.length;
     futureDated = infos.filter((b) => b.futureDated === true).length;

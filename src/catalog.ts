@@ -96,7 +96,7 @@ export async function readMeta(adapter: StorageAdapter, metaKey: string, signal?
 }
 
 /** A listed backup as `BackupInfo`, reading its metadata when it has some; undefined if that metadata is gone by now. */
-export async function describe(scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo | undefined> {
+export async function describeBackup(scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo | undefined> {
   const base = {
     key: entry.key,
     metaKey: entry.metaKey,

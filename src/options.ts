@@ -46,7 +46,7 @@ export interface BackupperOptions {
   on?: BackupHooks;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedBackupperOptions {
   adapter: StorageAdapter;
   source: Source;
   retention: RetentionPolicy;
@@ -84,7 +84,7 @@ function hasMethods(value: unknown, methods: string[]): boolean {
   return typeof value === "object" && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
 }
 
-export function resolveOptions(options: BackupperOptions): ResolvedOptions {
+export function resolveBackupperOptions(options: BackupperOptions): ResolvedBackupperOptions {
   if (typeof options !== "object" || options === null) throw new ConfigError("options", "must be an object");
   const { adapter, source } = options;
   if (!hasMethods(adapter, ["list", "put", "get", "delete"])) {

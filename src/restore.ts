@@ -45,7 +45,6 @@ export interface ReadResult {
   compressedSize: number;
   checksum: string;
   storedChecksum: string;
-  compressed: boolean;
   codec: "native" | "portable";
 }
 
@@ -129,7 +128,6 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
     compressedSize: storedSize,
     checksum: originalHash.digest(),
     storedChecksum: storedHash.digest(),
-    compressed: gzip,
     codec: codec.name,
   };
   if (meta) {

@@ -8,7 +8,7 @@
 import type { Codec } from "./types.js";
 import { loadBuiltin } from "./builtin.js";
 import { gzipLevel } from "./level.js";
-import { CHUNK_SIZE, createOutput } from "./output.js";
+import { CHUNK_SIZE, createCodecOutput } from "./output.js";
 
 /** The part of a `node:zlib` stream this codec relies on. */
 interface ZlibStream {
@@ -86,7 +86,7 @@ function webPair(stream: ZlibStream): ReadableWritablePair<Uint8Array, Uint8Arra
     stopWaiting.clear();
   };
 
-  const output = createOutput({
+  const output = createCodecOutput({
     pull: () => stream.resume(),
     cancel(reason) {
       fail(reason);

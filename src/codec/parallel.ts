@@ -14,7 +14,7 @@ import { concat } from "../util/streams.js";
 import { loadBuiltin } from "./builtin.js";
 import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
-import { createOutput } from "./output.js";
+import { createCodecOutput } from "./output.js";
 
 /** Compresses one block into one complete gzip member. */
 export type BlockCompressor = (block: Uint8Array) => Promise<Uint8Array>;
@@ -67,7 +67,7 @@ export function parallelGzip(compress: BlockCompressor, opts: ParallelGzipOption
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be an integer >= 1, got ${String(blockSize)}`);
 
   let failure: { reason: unknown } | undefined;
-  const output = createOutput({
+  const output = createCodecOutput({
     cancel(reason) {
       failure ??= { reason };
     },

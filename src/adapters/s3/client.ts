@@ -15,7 +15,7 @@ import { anySignal } from "../../util/streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
-import type { ResolvedOptions } from "./options.js";
+import type { ResolvedS3Options } from "./options.js";
 import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
 import { readXml, XmlError } from "./xml.js";
 
@@ -47,7 +47,7 @@ export class ResponseFailure extends Error {
 export interface S3Client {
   readonly bucket: string;
   readonly policy: RetryPolicy;
-  readonly options: ResolvedOptions;
+  readonly options: ResolvedS3Options;
   request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T>;
   /** An `S3Error` for something the adapter itself found wrong with an answer. */
   error(req: Pick<S3Request, "operation" | "key">, message: string, extra?: { cause?: unknown; attempts?: number }): S3Error;
@@ -86,7 +86,7 @@ async function readFailure(res: Response): Promise<ResponseFailure> {
   return responseFailure(res, text);
 }
 
-export function createClient(options: ResolvedOptions, now: () => number = Date.now): S3Client {
+export function createClient(options: ResolvedS3Options, now: () => number = Date.now): S3Client {
   const signer: Signer = createSigner(options.credentials, options.region, options.credentialRefreshMarginMs, now);
   const policy = createRetryPolicy(options.maxAttempts, options.retry);
   const fetchFn = options.fetch;
