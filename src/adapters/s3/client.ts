@@ -104,9 +104,9 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw toAbortedError(req.signal.reason);
       const canRetry = attempt < policy.maxAttempts;
-      let client;
+      let sign;
       try {
-        client = await signer.client();
+        sign = await signer.current();
       } catch (cause) {
         throw error(req, "could not get credentials from the provider", { cause });
       }
@@ -120,13 +120,14 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
         options.requestTimeoutMs,
       );
       try {
-        const signed = await client.sign(url, {
+        const signed = await sign({
+          url,
           method: req.method,
           headers: { ...req.headers, "x-amz-content-sha256": payloadHash },
           body: req.body,
           signal: anySignal([req.signal, timeout.signal]),
-          aws: { datetime: amzDate(now() + skewMs) },
-        } as RequestInit);
+          datetime: amzDate(now() + skewMs),
+        });
         res = await fetchFn(signed);
         if (res.ok) return await read(res);
         retryAfter = res.headers.get("retry-after");
