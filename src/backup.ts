@@ -10,6 +10,7 @@ import { BackupError, SourceError, toAbortedError, toSourceError } from "./error
 import type { Emitter } from "./events.js";
 import { dataKey, metaKeyOf, randomId } from "./format/keys.js";
 import { FORMAT, encodeMeta } from "./format/meta.js";
+import { progressReporter } from "./pipeline/progress.js";
 import { observe, tap } from "./util/streams.js";
 import type { BackupInfo, BackupMeta, Source, SourceSnapshot, StorageAdapter } from "./types.js";
 import { VERSION } from "./version.js";
@@ -23,19 +24,6 @@ export interface PipelineOptions {
   compressionWorkers: number;
   codec: "auto" | "native" | "portable";
   emitter: Emitter;
-}
-
-/** Progress is reported at most once per this many original bytes, plus once at the end. */
-export const PROGRESS_STEP = 4 * 1024 * 1024;
-
-export function progressReporter(emit: (read: number) => void): (read: number, final?: boolean) => void {
-  let nextAt = PROGRESS_STEP;
-  return (read, final = false) => {
-    if (final || read >= nextAt) {
-      nextAt = read + PROGRESS_STEP;
-      emit(read);
-    }
-  };
 }
 
 async function takeSnapshot(source: Source, signal: AbortSignal): Promise<SourceSnapshot> {
@@ -75,8 +63,8 @@ export async function writeBackup(
   let sourceFailure: unknown;
   const original = codec.sha256();
   const stored = codec.sha256();
-  const progress = progressReporter((bytesRead) =>
-    emitter.emit("progress", { operation: "backup", key, bytesRead, bytesStored: storedSize, totalBytes: snapshot.size }),
+  const progress = progressReporter((bytesRead, bytesStored) =>
+    emitter.emit("progress", { operation: "backup", key, bytesRead, bytesStored, totalBytes: snapshot.size }),
   );
   let written = false;
   try {
@@ -89,7 +77,7 @@ export async function writeBackup(
         }
         original.update(chunk);
         size += chunk.byteLength;
-        progress(size);
+        progress(size, storedSize);
       },
       (error) => (sourceFailure = error),
     );
@@ -117,7 +105,7 @@ export async function writeBackup(
     if (snapshot.size !== undefined && size !== snapshot.size) {
       throw new SourceError(`source changed while it was read: expected ${snapshot.size} bytes, read ${size}`);
     }
-    progress(size, true);
+    progress(size, storedSize, true);
     const meta: BackupMeta = {
       timestamp: startedAt.toISOString(),
       version: VERSION,

@@ -10,7 +10,7 @@ import { getCodec, isGzip } from "./codec/index.js";
 import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, RestoreCapError, messageOf, toAbortedError, toTargetError } from "./errors.js";
 import type { Emitter } from "./events.js";
 import { metaSaysGzip } from "./format/meta.js";
-import { progressReporter } from "./backup.js";
+import { progressReporter } from "./pipeline/progress.js";
 import { peek, tap } from "./util/streams.js";
 import type { BackupMeta, StorageAdapter } from "./types.js";
 
@@ -67,8 +67,8 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
   let sinkFailure: unknown;
   // Without a stored size up front (an S3 answer without Content-Length), the default cap grows with the bytes read so far.
   const cap = (): number => (meta ? meta.size : (opts.maxBytes ?? UNVERIFIED_RATIO * (got.size ?? storedSize) + UNVERIFIED_EXTRA_MIB * 1024 * 1024));
-  const progress = progressReporter((bytesRead) =>
-    emitter.emit("progress", { operation: opts.operation, key, bytesRead, bytesStored: storedSize, totalBytes: meta?.size }),
+  const progress = progressReporter((bytesRead, bytesStored) =>
+    emitter.emit("progress", { operation: opts.operation, key, bytesRead, bytesStored, totalBytes: meta?.size }),
   );
 
   let stream = tap(
@@ -100,7 +100,7 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
         throw new RestoreCapError(key, cap(), from);
       }
       originalHash.update(chunk);
-      progress(size);
+      progress(size, storedSize);
     }).pipeTo(
       new WritableStream({
         async write(chunk) {
@@ -121,7 +121,7 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
     if (BackupError.is(error)) throw error;
     throw new CorruptDataError(key, `stored data does not decompress: ${messageOf(error)}`, { cause: error });
   }
-  progress(size, true);
+  progress(size, storedSize, true);
 
   const result: ReadResult = {
     size,
