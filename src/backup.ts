@@ -3,7 +3,6 @@
  * data object, then the metadata object last as the commit marker. Everything streams,
  * so memory does not depend on the size of the source.
  */
-import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, type Codec } from "./codec/index.js";
 import { blockCompressor, parallelGzip } from "./codec/parallel.js";
 import { BackupError, SourceError, toAbortedError, toSourceError } from "./errors.js";
@@ -12,11 +11,12 @@ import { dataKey, metaKeyOf, randomId } from "./format/keys.js";
 import { FORMAT, encodeMeta } from "./format/meta.js";
 import { progressReporter } from "./pipeline/progress.js";
 import { observe, tap } from "./util/streams.js";
-import type { BackupInfo, BackupMeta, Source, SourceSnapshot, StorageAdapter } from "./types.js";
+import type { GuardedStorage } from "./storage/guard.js";
+import type { BackupInfo, BackupMeta, Source, SourceSnapshot } from "./types.js";
 import { VERSION } from "./version.js";
 
 export interface PipelineOptions {
-  adapter: StorageAdapter;
+  storage: GuardedStorage;
   prefix: string;
   name: string;
   compression: "gzip" | "none";
@@ -48,7 +48,7 @@ export async function writeBackup(
   signal: AbortSignal,
   scheduled: boolean,
 ): Promise<BackupInfo> {
-  const { adapter, prefix, name, emitter } = opts;
+  const { storage, prefix, name, emitter } = opts;
   const gzip = opts.compression === "gzip";
   const startedAt = new Date();
   const key = dataKey(prefix, name, startedAt, randomId(), gzip);
@@ -90,7 +90,7 @@ export async function writeBackup(
     );
     written = true;
     try {
-      await adapter.put(key, body, {
+      await storage.put(key, body, {
         signal,
         contentType: gzip ? "application/gzip" : "application/octet-stream",
         // gzip never grows data by more than ~0.1% plus headers; an upper bound is what part sizing needs.
@@ -100,7 +100,7 @@ export async function writeBackup(
       if (sourceFailure !== undefined && !signal.aborted) {
         throw toSourceError(sourceFailure, "reading the source failed");
       }
-      throw asAdapterError(adapter, "put", key, error, signal);
+      throw error;
     }
     if (snapshot.size !== undefined && size !== snapshot.size) {
       throw new SourceError(`source changed while it was read: expected ${snapshot.size} bytes, read ${size}`);
@@ -118,9 +118,7 @@ export async function writeBackup(
       compression: opts.compression,
       storedChecksum: stored.digest(),
     };
-    await adapterCall(adapter, "put", metaKey, signal, () =>
-      adapter.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" }),
-    );
+    await storage.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" });
     return {
       key,
       metaKey,
@@ -137,7 +135,7 @@ export async function writeBackup(
     };
   } catch (error) {
     // Nothing restorable-looking may remain. Not under `signal`: cleanup must run after an abort too.
-    if (written) await adapter.delete([metaKey, key]).catch(() => undefined);
+    if (written) await storage.delete([[metaKey, key]]).catch(() => undefined);
     throw error;
   } finally {
     await snapshot.release?.().catch(() => undefined);

@@ -3,11 +3,9 @@
  * policy together, serialises backups, runs the scheduler and keeps the status.
  */
 import { writeBackup, type PipelineOptions } from "./backup.js";
-import { describeBackup, readMeta, scan, type Scope } from "./catalog.js";
+import { describeBackup, readMeta, scan } from "./catalog.js";
 import { mapLimit } from "./util/concurrency.js";
-import { adapterCall } from "./adapter-call.js";
 import {
-  AdapterError,
   BackupInProgressError,
   ConfigError,
   InvalidKeyError,
@@ -17,11 +15,13 @@ import {
   toBackupError,
 } from "./errors.js";
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
-import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./format/keys.js";
+import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey, type Scope } from "./format/keys.js";
 import { resolveBackupperOptions, type BackupperOptions } from "./options.js";
 import { readBackup } from "./restore.js";
 import { newestVerified, planRetention } from "./retention/policy.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
+import { guardStorage } from "./storage/guard.js";
+import { checkKey as checkStorageKey } from "./storage/key.js";
 import { anySignal } from "./util/streams.js";
 import type { BackupInfo, BackupMeta, RestoreTarget } from "./types.js";
 
@@ -101,8 +101,9 @@ const META_READS_IN_FLIGHT = 8;
 export function createBackupper(options: BackupperOptions): Backupper {
   const o = resolveBackupperOptions(options);
   const emitter = createEmitter(o.on);
-  const scope: Scope = { adapter: o.adapter, prefix: o.prefix, name: o.name };
-  const pipeline: PipelineOptions = { ...scope, compression: o.compression, compressionLevel: o.compressionLevel, compressionWorkers: o.compressionWorkers, codec: o.codec, emitter };
+  const storage = guardStorage(o.adapter);
+  const scope: Scope = { prefix: o.prefix, name: o.name };
+  const pipeline: PipelineOptions = { storage, ...scope, compression: o.compression, compressionLevel: o.compressionLevel, compressionWorkers: o.compressionWorkers, codec: o.codec, emitter };
 
   let running: { promise: Promise<BackupInfo>; controller: AbortController } | undefined;
   let lastSuccess: BackupStatus["lastSuccess"];
@@ -112,7 +113,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
   let newest: BackupStatus["newestVerified"];
 
   function checkKey(key: string): void {
-    if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
+    checkStorageKey(key);
     if (key.endsWith(META_SUFFIX)) {
       throw new InvalidKeyError(key, `${key} is a metadata key; pass the backup's data key ${key.slice(0, -META_SUFFIX.length)}`);
     }
@@ -122,8 +123,8 @@ export function createBackupper(options: BackupperOptions): Backupper {
   }
 
   async function list(signal?: AbortSignal): Promise<BackupInfo[]> {
-    const { backups } = await scan(scope, signal);
-    const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describeBackup(scope, entry, signal));
+    const { backups } = await scan(storage, scope, signal);
+    const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describeBackup(storage, scope, entry, signal));
     const infos = described.filter((info): info is BackupInfo => info !== undefined);
     count = infos.length;
     futureDated = infos.filter((b) => b.futureDated === true).length;
@@ -132,21 +133,8 @@ export function createBackupper(options: BackupperOptions): Backupper {
     return infos;
   }
 
-  /** Some providers answer a delete with success and keep the objects: a report must not claim what did not happen. */
-  async function confirmGone(keys: string[], signal?: AbortSignal): Promise<void> {
-    if (keys.length === 0) return;
-    const doomed = new Set(keys);
-    const left: string[] = [];
-    await adapterCall(o.adapter, "list", undefined, signal, async () => {
-      for await (const entry of o.adapter.list(namePrefix(o.prefix, o.name), { signal })) if (doomed.has(entry.key)) left.push(entry.key);
-    });
-    if (left.length > 0) {
-      throw new AdapterError(o.adapter.name, "delete", `reported success but still lists ${left.length} object(s): ${left.slice(0, 5).join(", ")}`);
-    }
-  }
-
   async function prune(dryRun: boolean, protect: ReadonlySet<string>, signal?: AbortSignal): Promise<PruneReport> {
-    const { incomplete } = await scan(scope, signal);
+    const { incomplete } = await scan(storage, scope, signal);
     const backups = await list(signal);
     const decisions = planRetention(backups, o.retention, protect);
     const deleted = decisions.filter((d) => !d.keep);
@@ -156,18 +144,13 @@ export function createBackupper(options: BackupperOptions): Backupper {
     if (!dryRun) {
       const doomed = deleted.map((d) => d.key);
       // Metadata first: a backup interrupted here is merely incomplete, never a marker without data.
-      await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete(doomed.map(metaKeyOf), { signal }));
-      await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete([...doomed, ...stale], { signal }));
-      await confirmGone([...doomed, ...doomed.map(metaKeyOf), ...stale], signal);
+      await storage.delete([doomed.map(metaKeyOf), [...doomed, ...stale]], signal);
       count = backups.length - doomed.length;
-      const { cleanupIncomplete } = o.adapter;
-      if (cleanupIncomplete) {
-        abandonedUploads = await adapterCall(o.adapter, "cleanupIncomplete", undefined, signal, () =>
-          cleanupIncomplete.call(o.adapter, namePrefix(o.prefix, o.name), new Date(staleBefore), {
-            signal,
-            match: (key) => isKeyOf(o.prefix, o.name, key),
-          }),
-        );
+      if (storage.capabilities.cleanupIncomplete) {
+        abandonedUploads = await storage.cleanupIncomplete(namePrefix(o.prefix, o.name), new Date(staleBefore), {
+          signal,
+          match: (key) => isKeyOf(o.prefix, o.name, key),
+        });
       }
     }
     const report: PruneReport = {
@@ -234,9 +217,9 @@ export function createBackupper(options: BackupperOptions): Backupper {
   }
 
   async function metaFor(key: string, allowUnverified: boolean, signal: AbortSignal): Promise<BackupMeta | undefined> {
-    const meta = await readMeta(o.adapter, metaKeyOf(key), signal);
+    const meta = await readMeta(storage, metaKeyOf(key), signal);
     if (meta) return meta;
-    const got = await adapterCall(o.adapter, "get", key, signal, () => o.adapter.get(key, { signal }));
+    const got = await storage.get(key, signal);
     if (!got) throw new NotFoundError(key);
     await got.body.cancel().catch(() => undefined);
     if (!allowUnverified) throw new UnverifiedBackupError(key);
@@ -258,7 +241,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
       const staging = await to.begin({ force: opts.force === true, signal, ...(meta ? { size: meta.size } : {}) });
       try {
         const result = await readBackup(
-          { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", target: to.description, emitter, signal },
+          { storage, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", target: to.description, emitter, signal },
           (chunk) => staging.write(chunk),
         );
         if (signal.aborted) throw toAbortedError(signal.reason);
@@ -285,7 +268,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
       const signal = opts.signal ?? new AbortController().signal;
       const meta = await metaFor(key, false, signal);
       const result = await readBackup(
-        { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", target: undefined, emitter, signal },
+        { storage, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", target: undefined, emitter, signal },
         () => undefined,
       );
       return {

@@ -5,17 +5,17 @@
  * backup without metadata is capped by `maxRestoreBytes`, or by default by `UNVERIFIED_RATIO`.
  * The caller only commits its sink after this resolves.
  */
-import { asAdapterError, adapterCall } from "./adapter-call.js";
 import { getCodec, isGzip } from "./codec/index.js";
 import { BackupError, ChecksumMismatchError, CorruptDataError, NotFoundError, RestoreCapError, messageOf, toAbortedError, toTargetError } from "./errors.js";
 import type { Emitter } from "./events.js";
 import { metaSaysGzip } from "./format/meta.js";
 import { progressReporter } from "./pipeline/progress.js";
 import { peek, tap } from "./util/streams.js";
-import type { BackupMeta, StorageAdapter } from "./types.js";
+import type { GuardedStorage } from "./storage/guard.js";
+import type { BackupMeta } from "./types.js";
 
 export interface ReadOptions {
-  adapter: StorageAdapter;
+  storage: GuardedStorage;
   key: string;
   meta: BackupMeta | undefined;
   codec: "auto" | "native" | "portable";
@@ -49,8 +49,8 @@ export interface ReadResult {
 }
 
 export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) => void | Promise<void>): Promise<ReadResult> {
-  const { adapter, key, meta, signal, emitter } = opts;
-  const got = await adapterCall(adapter, "get", key, signal, () => adapter.get(key, { signal }));
+  const { storage, key, meta, signal, emitter } = opts;
+  const got = await storage.get(key, signal);
   if (!got) throw new NotFoundError(key);
   const expectStored = meta?.compressedSize;
   if (expectStored !== undefined && got.size !== undefined && got.size !== expectStored) {
@@ -116,7 +116,8 @@ export async function readBackup(opts: ReadOptions, write: (chunk: Uint8Array) =
     );
   } catch (error) {
     if (signal.aborted) throw toAbortedError(signal.reason);
-    if (downloadFailure !== undefined) throw asAdapterError(adapter, "get", key, downloadFailure);
+    // The storage guard has already named it: a failed download, not corrupt data.
+    if (downloadFailure !== undefined) throw downloadFailure;
     if (sinkFailure !== undefined) throw toTargetError(sinkFailure, opts.target ?? "", "writing the restore target failed");
     if (BackupError.is(error)) throw error;
     throw new CorruptDataError(key, `stored data does not decompress: ${messageOf(error)}`, { cause: error });

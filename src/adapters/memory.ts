@@ -3,7 +3,8 @@
  * short-lived processes; everything is lost when the process exits.
  */
 
-import { InvalidKeyError, throwIfAborted, toAdapterError } from "../errors.js";
+import { throwIfAborted, toAdapterError } from "../errors.js";
+import { checkKey } from "../storage/key.js";
 import { concat, streamOf } from "../util/streams.js";
 import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
@@ -63,10 +64,6 @@ export function memoryAdapter(): StorageAdapter {
       for (const key of keys) objects.delete(key);
     },
   };
-}
-
-function checkKey(key: string): void {
-  if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
 }
 
 async function collect(body: Body, signal: AbortSignal | undefined): Promise<Uint8Array> {

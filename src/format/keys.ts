@@ -16,6 +16,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 
+/** Which keys belong to a backupper: those of source `name` under `prefix`. */
+export interface Scope {
+  prefix: string;
+  name: string;
+}
+
 export interface ParsedKey {
   timestamp: Date;
   /** Random suffix: ours (8 base-36 chars), bunqueue's UUID, or none in bunqueue's oldest keys. */
