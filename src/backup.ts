@@ -1,16 +1,17 @@
 /**
- * One backup: snapshot → SHA-256 of the original → gzip → SHA-256 of the stored bytes →
- * data object, then the metadata object last as the commit marker. Everything streams,
+ * One backup: the snapshot through the pipeline (src/pipeline/write.ts) into the data object,
+ * then the metadata object last as the commit marker (docs/FORMAT.md §2). Everything streams,
  * so memory does not depend on the size of the source.
  */
-import { getCodec, type Codec } from "./codec/index.js";
-import { blockCompressor, parallelGzip } from "./codec/parallel.js";
-import { BackupError, SourceError, toAbortedError, toSourceError } from "./errors.js";
+import { verifiedInfo } from "./catalog.js";
+import { getCodec } from "./codec/index.js";
+import { SourceError, toAbortedError, toSourceError } from "./errors.js";
 import type { Emitter } from "./events.js";
-import { dataKey, metaKeyOf, randomId } from "./format/keys.js";
+import { metaKeyOf, randomId, stagedDataKey } from "./format/keys.js";
 import { FORMAT, encodeMeta } from "./format/meta.js";
 import { progressReporter } from "./pipeline/progress.js";
-import { observe, tap } from "./util/streams.js";
+import { describeStages, stagesFor } from "./pipeline/stages.js";
+import { encode } from "./pipeline/write.js";
 import type { GuardedStorage } from "./storage/guard.js";
 import type { BackupInfo, BackupMeta, Source, SourceSnapshot } from "./types.js";
 import { VERSION } from "./version.js";
@@ -35,13 +36,6 @@ async function takeSnapshot(source: Source, signal: AbortSignal): Promise<Source
   }
 }
 
-/** One gzip stream, or blocks compressed concurrently when more than one worker is allowed. */
-async function gzipStage(codec: Codec, opts: PipelineOptions): Promise<ReadableWritablePair<Uint8Array, Uint8Array>> {
-  const level = opts.compressionLevel;
-  if (opts.compressionWorkers <= 1) return codec.gzip({ level });
-  return parallelGzip(await blockCompressor(codec, level), { workers: opts.compressionWorkers });
-}
-
 export async function writeBackup(
   opts: PipelineOptions,
   source: Source,
@@ -49,93 +43,52 @@ export async function writeBackup(
   scheduled: boolean,
 ): Promise<BackupInfo> {
   const { storage, prefix, name, emitter } = opts;
-  const gzip = opts.compression === "gzip";
+  const stages = stagesFor(opts);
+  const facts = describeStages(stages);
   const startedAt = new Date();
-  const key = dataKey(prefix, name, startedAt, randomId(), gzip);
+  const key = stagedDataKey(prefix, name, startedAt, randomId(), facts.keySuffix);
   const metaKey = metaKeyOf(key);
   emitter.emit("started", { operation: "backup", key, name, scheduled });
   if (signal.aborted) throw toAbortedError(signal.reason);
 
-  const codec: Codec = await getCodec(opts.codec);
+  const codec = await getCodec(opts.codec);
   const snapshot = await takeSnapshot(source, signal);
-  let size = 0;
-  let storedSize = 0;
-  let sourceFailure: unknown;
-  const original = codec.sha256();
-  const stored = codec.sha256();
   const progress = progressReporter((bytesRead, bytesStored) =>
     emitter.emit("progress", { operation: "backup", key, bytesRead, bytesStored, totalBytes: snapshot.size }),
   );
-  let written = false;
   try {
-    let body = tap(
-      snapshot.stream,
-      (chunk) => {
-        if (!(chunk instanceof Uint8Array)) {
-          sourceFailure = new TypeError(`source yielded ${Object.prototype.toString.call(chunk)}, not a Uint8Array`);
-          throw sourceFailure;
-        }
-        original.update(chunk);
-        size += chunk.byteLength;
-        progress(size, storedSize);
-      },
-      (error) => (sourceFailure = error),
-    );
-    if (gzip) body = body.pipeThrough(await gzipStage(codec, opts));
-    body = body.pipeThrough(
-      observe((chunk) => {
-        stored.update(chunk);
-        storedSize += chunk.byteLength;
-      }),
-    );
-    written = true;
+    const { body, original, stored, sourceFailure } = encode(snapshot.stream, stages, codec, opts, progress);
     try {
       await storage.put(key, body, {
         signal,
-        contentType: gzip ? "application/gzip" : "application/octet-stream",
-        // gzip never grows data by more than ~0.1% plus headers; an upper bound is what part sizing needs.
+        contentType: facts.contentType,
+        // No stage grows data by more than ~0.1% plus headers; an upper bound is what part sizing needs.
         ...(snapshot.size === undefined ? {} : { sizeHint: Math.ceil(snapshot.size * 1.001) + 1024 }),
       });
     } catch (error) {
-      if (sourceFailure !== undefined && !signal.aborted) {
-        throw toSourceError(sourceFailure, "reading the source failed");
-      }
-      throw error;
+      // Storage reports a failing body as its own failure; the source is what failed.
+      throw (!signal.aborted && sourceFailure()) || error;
     }
-    if (snapshot.size !== undefined && size !== snapshot.size) {
-      throw new SourceError(`source changed while it was read: expected ${snapshot.size} bytes, read ${size}`);
+    if (snapshot.size !== undefined && original.size !== snapshot.size) {
+      throw new SourceError(`source changed while it was read: expected ${snapshot.size} bytes, read ${original.size}`);
     }
-    progress(size, storedSize, true);
+    progress(original.size, stored.size, true);
     const meta: BackupMeta = {
       timestamp: startedAt.toISOString(),
       version: VERSION,
-      size,
-      compressedSize: storedSize,
+      size: original.size,
+      compressedSize: stored.size,
       checksum: original.digest(),
-      compressed: gzip,
+      ...facts.meta,
       format: FORMAT,
       name,
-      compression: opts.compression,
       storedChecksum: stored.digest(),
     };
     await storage.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" });
-    return {
-      key,
-      metaKey,
-      name,
-      timestamp: startedAt,
-      size,
-      compressedSize: storedSize,
-      checksum: meta.checksum,
-      compressed: gzip,
-      verified: true,
-      meta,
-      durationMs: Date.now() - startedAt.getTime(),
-      codec: codec.name,
-    };
+    return { ...verifiedInfo(name, key, startedAt, stored.size, meta), durationMs: Date.now() - startedAt.getTime(), codec: codec.name };
   } catch (error) {
     // Nothing restorable-looking may remain. Not under `signal`: cleanup must run after an abort too.
-    if (written) await storage.delete([[metaKey, key]]).catch(() => undefined);
+    await storage.delete([[metaKey, key]]).catch(() => undefined);
     throw error;
   } finally {
     await snapshot.release?.().catch(() => undefined);

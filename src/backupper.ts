@@ -17,7 +17,9 @@ import {
 import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
 import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey, type Scope } from "./format/keys.js";
 import { resolveBackupperOptions, type BackupperOptions } from "./options.js";
-import { readBackup } from "./restore.js";
+import { getCodec } from "./codec/index.js";
+import { progressReporter } from "./pipeline/progress.js";
+import { readBackup, type ReadRequest, type ReadResult } from "./pipeline/read.js";
 import { newestVerified, planRetention } from "./retention/policy.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
 import { guardStorage } from "./storage/guard.js";
@@ -226,6 +228,13 @@ export function createBackupper(options: BackupperOptions): Backupper {
     return undefined;
   }
 
+  async function read(key: string, meta: BackupMeta | undefined, operation: "restore" | "verify", signal: AbortSignal, sink?: ReadRequest["sink"]): Promise<ReadResult> {
+    const progress = progressReporter((bytesRead, bytesStored) =>
+      emitter.emit("progress", { operation, key, bytesRead, bytesStored, totalBytes: meta?.size }),
+    );
+    return readBackup({ storage, key, meta, codec: await getCodec(o.codec), maxBytes: o.maxRestoreBytes, progress, signal, sink });
+  }
+
   const self: Backupper = {
     name: o.name,
     prefix: o.prefix,
@@ -240,17 +249,14 @@ export function createBackupper(options: BackupperOptions): Backupper {
       const meta = await metaFor(key, opts.allowUnverified === true, signal);
       const staging = await to.begin({ force: opts.force === true, signal, ...(meta ? { size: meta.size } : {}) });
       try {
-        const result = await readBackup(
-          { storage, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", target: to.description, emitter, signal },
-          (chunk) => staging.write(chunk),
-        );
+        const result = await read(key, meta, "restore", signal, { target: to.description, write: (chunk) => staging.write(chunk) });
         if (signal.aborted) throw toAbortedError(signal.reason);
         await staging.commit();
         return {
           key,
           target: to.description,
           size: result.size,
-          compressedSize: result.compressedSize,
+          compressedSize: result.storedSize,
           checksum: result.checksum,
           verified: meta !== undefined,
           durationMs: Date.now() - started,
@@ -267,14 +273,11 @@ export function createBackupper(options: BackupperOptions): Backupper {
       checkKey(key);
       const signal = opts.signal ?? new AbortController().signal;
       const meta = await metaFor(key, false, signal);
-      const result = await readBackup(
-        { storage, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", target: undefined, emitter, signal },
-        () => undefined,
-      );
+      const result = await read(key, meta, "verify", signal);
       return {
         key,
         size: result.size,
-        compressedSize: result.compressedSize,
+        compressedSize: result.storedSize,
         checksum: result.checksum,
         durationMs: Date.now() - started,
         codec: result.codec,

@@ -52,8 +52,14 @@ export function randomId(): string {
   return id;
 }
 
+/** The data key of a backup whose stages append `suffix` after `.db` (`.gz`, or "" when stored as is). */
+export function stagedDataKey(prefix: string, name: string, date: Date, id: string, suffix: string): string {
+  return `${prefix}${name}-${timestampToKeyPart(date)}-${id}.db${suffix}`;
+}
+
+/** A data key of format 1, which knows one stage suffix: gzip-compressed (`.db.gz`) or stored as is (`.db`). */
 export function dataKey(prefix: string, name: string, date: Date, id: string, gzip: boolean): string {
-  return `${prefix}${name}-${timestampToKeyPart(date)}-${id}${gzip ? ".db.gz" : ".db"}`;
+  return stagedDataKey(prefix, name, date, id, gzip ? ".gz" : "");
 }
 
 export function metaKeyOf(key: string): string {

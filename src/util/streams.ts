@@ -36,16 +36,6 @@ export function tap(
   );
 }
 
-/** A TransformStream that shows each chunk to `onChunk` and passes it on unchanged. */
-export function observe(onChunk: (chunk: Uint8Array) => void): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      onChunk(chunk);
-      controller.enqueue(chunk);
-    },
-  });
-}
-
 /** Reads a whole (small) stream into one buffer, failing once it grows past `limit` bytes. */
 export async function readAll(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
