@@ -5,7 +5,8 @@
  * `backupper/s3` and `backupper/memory`.
  */
 export { createBackupper } from "./backupper.js";
-export type { Backupper, BackupStatus, RestoreOptions, RestoreResult, VerifyResult } from "./backupper.js";
+export type { Backupper, BackupStatus } from "./backupper.js";
+export type { RestoreOptions, RestoreResult, VerifyResult } from "./operations/restore.js";
 export type { BackupperOptions } from "./options.js";
 export { bytesSource, streamSource, bytesTarget } from "./sources/memory.js";
 export type { BytesTarget, SourceOptions } from "./sources/memory.js";
