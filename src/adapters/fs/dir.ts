@@ -1,0 +1,83 @@
+/**
+ * Directories held open while the fs adapter works in them, so that where a directory really
+ * is, once checked, stays true for the operation that follows. Checking a path with realpath()
+ * and then acting on the same path is not enough: a process that can write below the root can
+ * swap a directory on that path for a link out of it in between.
+ *
+ * Node has no openat, mkdirat, renameat or unlinkat. On Linux the kernel resolves
+ * `/proc/self/fd/<n>/<name>` through descriptor n itself, not through the path it was opened
+ * by, so a call given such a path acts in that very directory however its old path is swapped
+ * later; and readlink("/proc/self/fd/<n>") is where the descriptor really is, with no second
+ * walk of a path. Node, Bun and Deno all hand such paths to the kernel unchanged.
+ *
+ * Without it (macOS, the BSDs, Windows, Linux without /proc, Deno not allowed to read /proc) a
+ * directory is named by its real path as resolved when it was opened: a component swapped for a
+ * link between that check and a later mkdir, rename or unlink still redirects the call there.
+ * Reads stay exact even then, as `realPathOfFile` compares the opened file with the file at its
+ * real path.
+ */
+
+import { constants } from "node:fs";
+import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
+import { errorCode } from "./error-code.js";
+
+export interface Dir {
+  /** Names the directory in path-taking calls: `/proc/self/fd/<n>` where that reaches its descriptor, else its real path. */
+  readonly path: string;
+  /** Where it really is, as found when it was opened. */
+  readonly real: string;
+  close(): Promise<void>;
+}
+
+/** Opens the directory at `path`, following links. */
+export async function openDir(path: string): Promise<Dir> {
+  if (!(await descriptorPaths())) {
+    const real = await realpath(path);
+    return { path: real, real, close: async () => undefined };
+  }
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    const via = viaDescriptor(handle);
+    return { path: via, real: await readlink(via), close: () => handle.close() };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Where the file open as `handle`, which was opened by `path`, really is. */
+export async function realPathOfFile(handle: FileHandle, path: string): Promise<string> {
+  if (await descriptorPaths()) return readlink(viaDescriptor(handle));
+  // If a link was swapped in for the open and back out since, the file at the real path is another one.
+  const real = await realpath(path);
+  const [opened, found] = await Promise.all([handle.stat({ bigint: true }), stat(real, { bigint: true })]);
+  if (opened.dev !== found.dev || opened.ino !== found.ino) throw new Error(`${path} was replaced while it was being opened`);
+  return real;
+}
+
+const viaDescriptor = (handle: FileHandle) => `/proc/self/fd/${handle.fd}`;
+
+/** Failures of the probe that mean "not here": no /proc, or (Deno's permission errors, without a code) no access to it. */
+const UNAVAILABLE = new Set(["ENOENT", "ENOTDIR", "EACCES", "EPERM"]);
+let probe: Promise<boolean> | undefined;
+
+/** Whether `/proc/self/fd/<n>` reaches what descriptor n has open; asked once per process. */
+function descriptorPaths(): Promise<boolean> {
+  probe ??= (async () => {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open("/proc/self/fd", constants.O_RDONLY | constants.O_DIRECTORY);
+      const [opened, reached] = await Promise.all([handle.stat(), stat(viaDescriptor(handle))]);
+      return opened.dev === reached.dev && opened.ino === reached.ino;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === undefined || UNAVAILABLE.has(code)) return false;
+      // Anything else (out of descriptors, say) says nothing about the platform: ask again next time.
+      probe = undefined;
+      throw error;
+    } finally {
+      await handle?.close();
+    }
+  })();
+  return probe;
+}
