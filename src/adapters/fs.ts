@@ -3,8 +3,8 @@
  * paths below it. Node-only (also Bun and Deno through their `node:` compatibility).
  */
 
-import type { Dirent } from "node:fs";
-import { lstat, mkdir, open, readdir, realpath, rmdir, unlink } from "node:fs/promises";
+import { constants, type Dirent, type Stats } from "node:fs";
+import { lstat, mkdir, open, readdir, realpath, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted } from "../errors.js";
 import type { ListEntry, StorageAdapter } from "../types.js";
@@ -36,7 +36,10 @@ const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/;
  * place), reads stream in chunks. Keys that would resolve outside `root` — by `..`, an
  * absolute path, a backslash, or a symbolic link leading out of it — are refused with
  * `InvalidKeyError`; the directories of a key are opened from the root down and checked
- * before anything is done in them (see fs/dir.ts). A key cannot be both an object and a "directory" of other keys
+ * before anything is done in them (see fs/dir.ts). Symbolic links that stay inside the root
+ * are followed alike by put, get, delete and list: a prefix folder that is a link to another
+ * folder of the root (`backups -> disk2/backups`) works, and what put stored there is listed
+ * and can be pruned. A key cannot be both an object and a "directory" of other keys
  * (`a` and `a/b`): that put fails with an `AdapterError`.
  */
 export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
@@ -330,20 +333,23 @@ async function* walk(
 ): AsyncGenerator<ListEntry> {
   const top = await openDir(dir);
   try {
-    yield* walkDir(top, top.real, dirKey, prefix, signal, kind);
+    yield* walkDir(top, top.real, [], dirKey, prefix, signal, kind);
   } finally {
     await top.close();
   }
 }
 
 /**
- * Lists the open directory `dir`, then the ones below it. Symbolic links are not followed, and a
- * directory swapped for one after it was read is skipped unless it still really lies inside
- * `base` (the real root): listing never leaves the root.
+ * Lists the open directory `dir`, then the ones below it. Links are followed, as put and get
+ * follow them, to directories and files that really lie inside `base` (the real root): a
+ * backup put under a linked folder must be listed, or retention never sees it. A link out of
+ * the root is skipped, as put and get refuse it, and so is a link back to a directory being
+ * walked (`ancestors`), whose objects are listed under the shorter key already.
  */
 async function* walkDir(
   dir: Dir,
   base: string,
+  ancestors: readonly string[],
   dirKey: string,
   prefix: string,
   signal: AbortSignal | undefined,
@@ -357,32 +363,54 @@ async function* walkDir(
     if (dirKey !== "" && errorCode(error) === "ENOENT") return;
     throw error;
   }
+  const lineage = [...ancestors, identity(await stat(dir.path))];
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     throwIfAborted(signal);
     const key = dirKey + entry.name;
     const path = join(dir.path, entry.name);
-    if (entry.isDirectory()) {
+    let linked: Stats | undefined;
+    if (entry.isSymbolicLink()) {
+      linked = await ifPresent(stat(path));
+      if (linked === undefined) continue;
+    }
+    if (entry.isDirectory() || linked?.isDirectory()) {
       const sub = `${key}/`;
       if (!sub.startsWith(prefix) && !prefix.startsWith(sub)) continue;
       const child = await ifPresent(openDir(path));
       if (child === undefined) continue;
       try {
-        if (!isInside(base, child.real)) continue;
-        yield* walkDir(child, base, sub, prefix, signal, kind);
+        if (!isInside(base, child.real) || lineage.includes(identity(await stat(child.path)))) continue;
+        yield* walkDir(child, base, lineage, sub, prefix, signal, kind);
       } finally {
         await child.close();
       }
-    } else if (entry.isFile() && !entry.name.includes("\\")) {
+    } else if ((entry.isFile() || linked?.isFile()) && !entry.name.includes("\\")) {
       const temp = TEMP_NAME.test(entry.name);
       if (temp !== (kind === "temps")) continue;
       const objectKey = temp ? dirKey + entry.name.slice(1, entry.name.lastIndexOf(".tmp-")) : key;
       if (!objectKey.startsWith(prefix)) continue;
-      const stats = await ifPresent(lstat(path));
+      const stats = await (linked === undefined ? ifPresent(lstat(path)) : linkedFileStats(path, base));
       if (stats !== undefined) yield { key, size: stats.size, lastModified: stats.mtime };
     }
   }
 }
+
+/** What a link to a file names, if that is a file inside the root. Opened, so the stats are of the file whose real path was checked. */
+async function linkedFileStats(path: string, base: string): Promise<Stats | undefined> {
+  // Non-blocking, in case the link names a FIFO.
+  const handle = await ifPresent(open(path, constants.O_RDONLY | constants.O_NONBLOCK));
+  if (handle === undefined) return undefined;
+  try {
+    if (!isInside(base, await realPathOfFile(handle, path))) return undefined;
+    const stats = await handle.stat();
+    return stats.isFile() ? stats : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+const identity = (stats: Stats) => `${stats.dev}:${stats.ino}`;
 
 /** The result, or `undefined` when what it names was removed or replaced (by a file where a directory was) meanwhile. */
 async function ifPresent<T>(pending: Promise<T>): Promise<T | undefined> {

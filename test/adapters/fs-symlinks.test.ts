@@ -1,8 +1,11 @@
 /**
- * The fs adapter and symbolic links, under attack (review defect 3): a process that can write
- * inside the root keeps exchanging `<root>/backups` with a link to an outside directory
- * (renameat2 RENAME_EXCHANGE in a loop) while the adapter reads, writes, deletes and lists:
- * nothing may be read from, written to or removed from outside the root.
+ * The fs adapter and symbolic links, under attack and in ordinary deployments (review defects 3
+ * and 9):
+ * - a process that can write inside the root keeps exchanging `<root>/backups` with a link to
+ *   an outside directory (renameat2 RENAME_EXCHANGE in a loop) while the adapter reads, writes,
+ *   deletes and lists: nothing may be read from, written to or removed from outside the root;
+ * - `<root>/backups` is a link to a folder inside the root: what put stores, list must show
+ *   and retention must be able to prune.
  */
 
 import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
@@ -12,7 +15,8 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fsAdapter } from "../../src/adapters/fs.js";
-import { BackupError } from "../../src/index.js";
+import { BackupError, bytesSource, createBackupper } from "../../src/index.js";
+import type { StorageAdapter } from "../../src/types.js";
 import { ledger } from "../reliability/ledger.js";
 import { listAll, readAll } from "./conformance.js";
 
@@ -223,5 +227,83 @@ describeRace("fs adapter: <root>/backups and a link out of the root keep trading
     });
     expect(leaked, "listings that named the outside file").toBe(0);
     expect(showedK).toBeGreaterThan(0);
+  });
+});
+
+describe("fs adapter: <root>/backups is a link to another folder of the root", () => {
+  let dir: string;
+  let root: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "backupper-fs-linked-prefix-"));
+    root = join(dir, "root");
+    await mkdir(join(root, "disk2", "store"), { recursive: true });
+    // Relative, as `ln -s disk2/store backups` makes it.
+    await symlink(join("disk2", "store"), join(root, "backups"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lists what put stored through the link, and deletes it", async () => {
+    const adapter: StorageAdapter = fsAdapter({ root });
+    const keys = ["a.db.gz", "a.db.gz.meta.json", "b.db.gz", "b.db.gz.meta.json", "c.db.gz", "c.db.gz.meta.json"].map((name) => `backups/${name}`);
+    for (const key of keys) await adapter.put(key, encode(key));
+    const onDisk = await tree(join(root, "disk2", "store"));
+    const listed = await listAll(adapter, "backups/");
+    await adapter.delete(keys.slice(0, 2));
+    const afterDelete = await tree(join(root, "disk2", "store"));
+
+    log.record({
+      kind: "review",
+      scenario: "fs put of 6 objects under backups/, where <root>/backups -> disk2/store (a folder inside the root)",
+      expected: "list(\"backups/\") shows all 6 with their sizes; delete removes them from disk2/store",
+      observed: `${onDisk.length} on disk, ${listed.length} listed, ${onDisk.length - afterDelete.length} removed by deleting 2`,
+      faults: 0,
+      bytesLost: 0,
+    });
+    expect(onDisk).toHaveLength(6);
+    expect(listed.map((entry) => entry.key)).toEqual(keys);
+    for (const entry of listed) expect(entry.size).toBe(encode(entry.key).byteLength);
+    expect(afterDelete).toEqual(onDisk.slice(2));
+    // The folder the link names is listed under its own keys too: both are keys get accepts.
+    expect((await listAll(adapter, "disk2/")).map((entry) => entry.key)).toEqual(keys.slice(2).map((key) => key.replace("backups/", "disk2/store/")));
+  });
+
+  it("a backupper on it lists its backups and retention prunes them", async () => {
+    const b = createBackupper({ source: bytesSource(encode("database bytes"), { name: "db" }), adapter: fsAdapter({ root }), retention: 2 });
+    for (let i = 0; i < 3; i++) {
+      await b.backup();
+      // Distinct timestamps in the keys, so retention has an order.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const listed = await b.list();
+    const onDisk = await tree(join(root, "disk2", "store"));
+    const status = b.status();
+
+    log.record({
+      kind: "review",
+      scenario: "createBackupper on the fs adapter, retention 2, three backups, where <root>/backups -> disk2/store (inside the root)",
+      expected: "list() and status() show 2 backups; the oldest is pruned from disk2/store",
+      observed: `list() ${listed.length}, status().backups ${status.backups}, ${onDisk.length} objects on disk`,
+      faults: 0,
+      bytesLost: 0,
+    });
+    expect(listed).toHaveLength(2);
+    expect(status.backups).toBe(2);
+    expect(onDisk).toHaveLength(4);
+    expect(onDisk.sort()).toEqual(listed.flatMap((info) => [info.key, info.metaKey].map((key) => key.replace("backups/", ""))).sort());
+    const restored = await b.verify(listed[0]!.key);
+    expect(restored.size).toBe(encode("database bytes").byteLength);
+  });
+
+  it("lists a file link inside the root as the file it names, and does not loop on a link back up the tree", async () => {
+    const adapter = fsAdapter({ root });
+    await adapter.put("backups/x", encode("xx"));
+    await symlink(join(root, "disk2", "store", "x"), join(root, "disk2", "store", "y"));
+    await symlink(root, join(root, "disk2", "store", "up"));
+    await symlink(join(root, "disk2"), join(root, "disk2", "self"));
+    const keys = (await listAll(adapter, "")).map((entry) => `${entry.key}=${entry.size}`);
+    expect(keys).toEqual(["backups/x=2", "backups/y=2", "disk2/store/x=2", "disk2/store/y=2"]);
+    expect(decode(await readAll((await adapter.get("backups/y"))!.body))).toBe("xx");
   });
 });
