@@ -11,10 +11,12 @@
  * walk of a path. Node, Bun and Deno all hand such paths to the kernel unchanged.
  *
  * Without it (macOS, the BSDs, Windows, Linux without /proc, Deno not allowed to read /proc) a
- * directory is named by its real path as resolved when it was opened: a component swapped for a
- * link between that check and a later mkdir, rename or unlink still redirects the call there.
- * Reads stay exact even then, as `realPathOfFile` compares the opened file with the file at its
- * real path.
+ * directory is named by its real path as resolved when it was opened, and the window stays
+ * open: a component swapped for a link between that check and a later open, mkdir, rename or
+ * unlink still redirects the call. No check made by path can close it, since each one walks the
+ * path again. `realPathOfFile` narrows it for reads (a swap must be undone between the open and
+ * the check, and redone before the second look); under the race test's swapping that cut the
+ * gets returning an outside file from about one in four to one in ten to thirty.
  */
 
 import { constants } from "node:fs";
@@ -48,7 +50,7 @@ export async function openDir(path: string): Promise<Dir> {
 /** Where the file open as `handle`, which was opened by `path`, really is. */
 export async function realPathOfFile(handle: FileHandle, path: string): Promise<string> {
   if (await descriptorPaths()) return readlink(viaDescriptor(handle));
-  // If a link was swapped in for the open and back out since, the file at the real path is another one.
+  // A link swapped in for the open and back out since leaves another file at the real path.
   const real = await realpath(path);
   const [opened, found] = await Promise.all([handle.stat({ bigint: true }), stat(real, { bigint: true })]);
   if (opened.dev !== found.dev || opened.ino !== found.ino) throw new Error(`${path} was replaced while it was being opened`);
