@@ -4,12 +4,12 @@
  */
 
 import { constants, type Dirent, type Stats } from "node:fs";
-import { lstat, mkdir, open, readdir, realpath, rmdir, stat, unlink } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { lstat, mkdir, readdir, realpath, rmdir, stat, unlink } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted } from "../errors.js";
 import type { ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
-import { openDir, realPathOfFile, type Dir } from "./fs/dir.js";
+import { openDir, openFile, openSubdir, type Dir } from "./fs/dir.js";
 import { fileReadStream } from "./fs/file-read-stream.js";
 import { errorCode } from "./fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "./fs/staged-file.js";
@@ -52,23 +52,31 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
   const durable = options.fsync ?? true;
   const create = options.create ?? true;
 
+  /** Handles `error` from resolving root: false when root is missing and may be created later, true once created for a write. */
+  async function rootMissing(operation: string, forWrite: boolean, error: unknown): Promise<boolean> {
+    if (errorCode(error) !== "ENOENT") throw error;
+    if (!create) throw new AdapterError("fs", operation, `root directory does not exist: ${root}`, { cause: error });
+    if (!forWrite) return false;
+    await mkdir(root, { recursive: true });
+    return true;
+  }
+
   /** The real path of root; `null` when it is missing and may be created later. */
   async function realRoot(operation: string, forWrite: boolean): Promise<string | null> {
     try {
       return await realpath(root);
     } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw error;
-      if (!create) throw new AdapterError("fs", operation, `root directory does not exist: ${root}`, { cause: error });
-      if (!forWrite) return null;
-      await mkdir(root, { recursive: true });
-      return realpath(root);
+      return (await rootMissing(operation, forWrite, error)) ? realpath(root) : null;
     }
   }
 
-  /** The root, opened; `null` when it is missing and may be created later. */
+  /** The root, opened (a link to it resolved once, here); `null` when it is missing and may be created later. */
   async function openRoot(operation: string, forWrite: boolean): Promise<Dir | null> {
-    const real = await realRoot(operation, forWrite);
-    return real === null ? null : openDir(real);
+    try {
+      return await openDir(root);
+    } catch (error) {
+      return (await rootMissing(operation, forWrite, error)) ? openDir(root) : null;
+    }
   }
 
   /** Opens the directories of `key` below the open root `chain[0]` into `chain`, then the temp file of a put in the last. */
@@ -151,17 +159,12 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         if (base === null) return null;
         chain.push(base);
         if (!(await descend(chain, key, segments.slice(0, -1), false))) return null;
-        const path = join(lastOf(chain).path, segments[segments.length - 1] as string);
-        let handle;
-        try {
-          handle = await open(path, "r");
-        } catch (error) {
-          if (NOT_AN_OBJECT.has(errorCode(error) ?? "")) return null;
-          throw error;
-        }
+        const opened = await ifPresent(openFile(lastOf(chain), segments[segments.length - 1] as string, constants.O_RDONLY));
+        if (opened === undefined) return null;
+        const { handle } = opened;
         try {
           // The name itself may be a link.
-          if (!isInside(base.real, await realPathOfFile(handle, path))) throw outsideRoot(key);
+          if (!isInside(base.real, opened.real)) throw outsideRoot(key);
           const stats = await handle.stat();
           if (!stats.isFile()) {
             await handle.close();
@@ -251,7 +254,7 @@ function outsideRoot(key: string): InvalidKeyError {
 const lastOf = (chain: readonly Dir[]): Dir => chain[chain.length - 1] as Dir;
 
 async function closeAll(dirs: readonly Dir[]): Promise<void> {
-  for (const dir of dirs) await dir.close().catch(() => undefined);
+  await Promise.all(dirs.map((dir) => dir.close().catch(() => undefined)));
 }
 
 /**
@@ -273,10 +276,9 @@ async function descend(chain: Dir[], key: string, names: readonly string[], crea
 
 /** Opens directory `name` of `parent`, made first when missing and `create`; `null` when missing (or a file) otherwise. */
 async function openChild(parent: Dir, name: string, create: boolean): Promise<Dir | null> {
-  const path = join(parent.path, name);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await openDir(path);
+      return await openSubdir(parent, name);
     } catch (error) {
       const code = errorCode(error) ?? "";
       if (!create && NOT_AN_OBJECT.has(code)) return null;
@@ -285,7 +287,7 @@ async function openChild(parent: Dir, name: string, create: boolean): Promise<Di
     }
     try {
       // A link swapped in for `name` meanwhile is not followed by mkdir (EEXIST); descend refuses it once opened.
-      await mkdir(path);
+      await mkdir(join(parent.path, name));
     } catch (error) {
       if (errorCode(error) !== "EEXIST") throw error;
     }
@@ -377,7 +379,7 @@ async function* walkDir(
     if (entry.isDirectory() || linked?.isDirectory()) {
       const sub = `${key}/`;
       if (!sub.startsWith(prefix) && !prefix.startsWith(sub)) continue;
-      const child = await ifPresent(openDir(path));
+      const child = await ifPresent(openSubdir(dir, entry.name));
       if (child === undefined) continue;
       try {
         if (!isInside(base, child.real) || lineage.includes(identity(await stat(child.path)))) continue;
@@ -390,19 +392,20 @@ async function* walkDir(
       if (temp !== (kind === "temps")) continue;
       const objectKey = temp ? dirKey + entry.name.slice(1, entry.name.lastIndexOf(".tmp-")) : key;
       if (!objectKey.startsWith(prefix)) continue;
-      const stats = await (linked === undefined ? ifPresent(lstat(path)) : linkedFileStats(path, base));
+      const stats = await (linked === undefined ? ifPresent(lstat(path)) : linkedFileStats(dir, entry.name, base));
       if (stats !== undefined) yield { key, size: stats.size, lastModified: stats.mtime };
     }
   }
 }
 
 /** What a link to a file names, if that is a file inside the root. Opened, so the stats are of the file whose real path was checked. */
-async function linkedFileStats(path: string, base: string): Promise<Stats | undefined> {
+async function linkedFileStats(dir: Dir, name: string, base: string): Promise<Stats | undefined> {
   // Non-blocking, in case the link names a FIFO.
-  const handle = await ifPresent(open(path, constants.O_RDONLY | constants.O_NONBLOCK));
-  if (handle === undefined) return undefined;
+  const opened = await ifPresent(openFile(dir, name, constants.O_RDONLY | constants.O_NONBLOCK));
+  if (opened === undefined) return undefined;
+  const { handle } = opened;
   try {
-    if (!isInside(base, await realPathOfFile(handle, path))) return undefined;
+    if (!isInside(base, opened.real)) return undefined;
     const stats = await handle.stat();
     return stats.isFile() ? stats : undefined;
   } finally {

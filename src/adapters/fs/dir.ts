@@ -14,13 +14,14 @@
  * directory is named by its real path as resolved when it was opened, and the window stays
  * open: a component swapped for a link between that check and a later open, mkdir, rename or
  * unlink still redirects the call. No check made by path can close it, since each one walks the
- * path again. `realPathOfFile` narrows it for reads (a swap must be undone between the open and
+ * path again. `openFile` narrows it for reads (a swap must be undone between the open and
  * the check, and redone before the second look); under the race test's swapping that cut the
  * gets returning an outside file from about one in four to one in ten to thirty.
  */
 
 import { constants } from "node:fs";
 import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
 import { errorCode } from "./error-code.js";
 
 export interface Dir {
@@ -31,16 +32,36 @@ export interface Dir {
   close(): Promise<void>;
 }
 
+const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY;
+
 /** Opens the directory at `path`, following links. */
 export async function openDir(path: string): Promise<Dir> {
   if (!(await descriptorPaths())) {
     const real = await realpath(path);
     return { path: real, real, close: async () => undefined };
   }
-  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  return descriptorDir(await open(path, DIRECTORY));
+}
+
+/** Opens the directory `name` of `dir`, following a link. */
+export async function openSubdir(dir: Dir, name: string): Promise<Dir> {
+  const path = join(dir.path, name);
+  if (await descriptorPaths()) {
+    // Not a link, the common case: then it is below the directory's real path, no readlink needed.
+    try {
+      return await descriptorDir(await open(path, DIRECTORY | constants.O_NOFOLLOW), join(dir.real, name));
+    } catch (error) {
+      // A link is ENOTDIR here, like a file: a second open tells them apart.
+      if (errorCode(error) !== "ENOTDIR") throw error;
+    }
+  }
+  return openDir(path);
+}
+
+async function descriptorDir(handle: FileHandle, real?: string): Promise<Dir> {
+  const via = viaDescriptor(handle);
   try {
-    const via = viaDescriptor(handle);
-    return { path: via, real: await readlink(via), close: () => handle.close() };
+    return { path: via, real: real ?? (await readlink(via)), close: () => handle.close() };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
@@ -48,8 +69,35 @@ export async function openDir(path: string): Promise<Dir> {
 }
 
 /** Where the file open as `handle`, which was opened by `path`, really is. */
-export async function realPathOfFile(handle: FileHandle, path: string): Promise<string> {
-  if (await descriptorPaths()) return readlink(viaDescriptor(handle));
+export interface OpenedFile {
+  handle: FileHandle;
+  /** Where the file really is. */
+  real: string;
+}
+
+/** Opens the file `name` of `dir` with `flags`, following a link, and finds where it really is. */
+export async function openFile(dir: Dir, name: string, flags: number): Promise<OpenedFile> {
+  const path = join(dir.path, name);
+  const exact = await descriptorPaths();
+  if (exact) {
+    // Not a link, the common case: then it is in the directory's real path, no readlink needed.
+    try {
+      return { handle: await open(path, flags | constants.O_NOFOLLOW), real: join(dir.real, name) };
+    } catch (error) {
+      if (errorCode(error) !== "ELOOP") throw error;
+    }
+  }
+  const handle = await open(path, flags);
+  try {
+    return { handle, real: exact ? await readlink(viaDescriptor(handle)) : await sameFileAt(handle, path) };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The real path of `path`, if the file there is still the one open as `handle`. */
+async function sameFileAt(handle: FileHandle, path: string): Promise<string> {
   // A link swapped in for the open and back out since leaves another file at the real path.
   const real = await realpath(path);
   const [opened, found] = await Promise.all([handle.stat({ bigint: true }), stat(real, { bigint: true })]);
