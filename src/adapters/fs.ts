@@ -282,7 +282,7 @@ async function openChild(parent: Dir, name: string, create: boolean): Promise<Di
     } catch (error) {
       const code = errorCode(error) ?? "";
       if (!create && NOT_AN_OBJECT.has(code)) return null;
-      // ENOENT again: a concurrent delete removed the new directory as empty.
+      // Missing: made below and opened again; a concurrent delete may remove it as empty in between.
       if (!create || code !== "ENOENT" || attempt === 3) throw error;
     }
     try {

@@ -307,3 +307,40 @@ describe("fs adapter: <root>/backups is a link to another folder of the root", (
     expect(decode(await readAll((await adapter.get("backups/y"))!.body))).toBe("xx");
   });
 });
+
+const describeLinux = process.platform === "linux" ? describe : describe.skip;
+if (process.platform !== "linux") describe.skip(`fs adapter descriptors: NOT RUN, /proc/self/fd is Linux-only`, () => undefined);
+
+describeLinux("fs adapter: descriptors", () => {
+  it("closes every directory and file it opens, on success, refusal, absence and an abandoned read", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "backupper-fs-fds-"));
+    try {
+      const root = join(dir, "root");
+      await mkdir(join(root, "disk2", "store"), { recursive: true });
+      await mkdir(join(dir, "outside"));
+      await writeFile(join(dir, "outside", "s"), "secret");
+      await symlink(join("disk2", "store"), join(root, "backups"));
+      await symlink(join(dir, "outside"), join(root, "out"));
+      const adapter = fsAdapter({ root });
+      const round = async (i: number) => {
+        await adapter.put(`backups/d/${i}`, encode("x".repeat(100)));
+        await symlink(String(i), join(root, "disk2", "store", "d", `link-${i}`));
+        expect(decode(await readAll((await adapter.get(`backups/d/link-${i}`))!.body))).toBe("x".repeat(100));
+        expect(await adapter.get(`backups/d/missing-${i}`)).toBeNull();
+        expect(await adapter.get(`backups/d/${i}/below-a-file`)).toBeNull();
+        await expect(adapter.get("out/s")).rejects.toMatchObject({ code: "INVALID_KEY" });
+        await expect(adapter.put(`out/new-${i}`, encode("x"))).rejects.toMatchObject({ code: "INVALID_KEY" });
+        await expect(adapter.put(`backups/d/${i}/below-a-file`, encode("x"))).rejects.toMatchObject({ code: "ADAPTER" });
+        await (await adapter.get(`backups/d/${i}`))!.body.cancel();
+        expect((await listAll(adapter, "")).length).toBeGreaterThan(0);
+        await adapter.delete([`backups/d/link-${i}`, `backups/d/${i}`]);
+      };
+      await round(0);
+      const before = (await readdir("/proc/self/fd")).length;
+      for (let i = 1; i <= 30; i++) await round(i);
+      expect((await readdir("/proc/self/fd")).length).toBe(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

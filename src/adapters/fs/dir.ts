@@ -68,7 +68,7 @@ async function descriptorDir(handle: FileHandle, real?: string): Promise<Dir> {
   }
 }
 
-/** Where the file open as `handle`, which was opened by `path`, really is. */
+/** A file opened by `openFile`. */
 export interface OpenedFile {
   handle: FileHandle;
   /** Where the file really is. */
