@@ -112,18 +112,23 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
     async cleanupIncomplete(prefix, olderThan, opts) {
       const signal = opts?.signal;
       const removed: string[] = [];
+      const chain: Dir[] = [];
       try {
         throwIfAborted(signal);
-        if ((await realRoot("cleanupIncomplete", false)) === null) return removed;
+        const base = await openRoot("cleanupIncomplete", false);
+        if (base === null) return removed;
+        chain.push(base);
         for await (const temp of walk(root, "", prefix, signal, "temps")) {
           if ((temp.lastModified?.getTime() ?? Infinity) >= olderThan.getTime()) continue;
           if (opts?.match && !opts.match(keyOfTemp(temp.key))) continue;
-          await removeFile(join(root, ...temp.key.split("/")));
+          await removeThrough(chain, temp.key, temp.key.split("/"));
           removed.push(temp.key);
         }
         return removed;
       } catch (error) {
         throw toAdapterError("fs", "cleanupIncomplete", error, prefix);
+      } finally {
+        await closeAll(chain);
       }
     },
 
@@ -201,11 +206,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         for (const [key, segments] of all) {
           current = key;
           throwIfAborted(signal);
-          await closeAll(chain.splice(1));
-          const dirs = segments.slice(0, -1);
-          if (!(await descend(chain, key, dirs, false))) continue;
-          await removeFile(join(lastOf(chain).path, segments[segments.length - 1] as string));
-          await removeEmptyDirs(chain, dirs);
+          await removeThrough(chain, key, segments);
         }
       } catch (error) {
         throw toAdapterError("fs", "delete", error, current);
@@ -293,6 +294,20 @@ async function openChild(parent: Dir, name: string, create: boolean): Promise<Di
       if (errorCode(error) !== "EEXIST") throw error;
     }
   }
+}
+
+/**
+ * Removes the file `segments` below the open root `chain[0]` through its open directories (so a
+ * directory swapped for a link meanwhile cannot redirect the unlink), then the directories it
+ * emptied. Directories an earlier call left open in `chain` past the root are closed first; a
+ * missing directory means there is nothing to remove.
+ */
+async function removeThrough(chain: Dir[], key: string, segments: readonly string[]): Promise<void> {
+  await closeAll(chain.splice(1));
+  const dirs = segments.slice(0, -1);
+  if (!(await descend(chain, key, dirs, false))) return;
+  await removeFile(join(lastOf(chain).path, segments[segments.length - 1] as string));
+  await removeEmptyDirs(chain, dirs);
 }
 
 async function removeFile(path: string): Promise<void> {

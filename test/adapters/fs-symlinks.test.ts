@@ -9,7 +9,7 @@
  */
 
 import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -43,7 +43,7 @@ async function tree(path: string): Promise<string[]> {
 }
 
 /** Operations of each race test, and how many run at once: a fixed, bounded amount of work. */
-const TRIES = { get: 300, put: 100, delete: 200, list: 100 };
+const TRIES = { get: 300, put: 100, delete: 200, list: 100, cleanup: 60 };
 const IN_FLIGHT = 4;
 
 describeRace("fs adapter: <root>/backups and a link out of the root keep trading places", () => {
@@ -205,6 +205,37 @@ describeRace("fs adapter: <root>/backups and a link out of the root keep trading
     expect(lost).toEqual([]);
     expect(deleted).toBeGreaterThan(0);
     expect(refusals).toBeGreaterThan(0);
+  });
+
+  it("cleanupIncomplete never removes a temp file outside the root", async () => {
+    const temps = Array.from({ length: 60 }, (_, i) => `.q-${i}.db.gz.tmp-${i.toString(16).padStart(12, "0")}`);
+    const past = new Date(Date.now() - 7_200_000);
+    for (const name of temps) {
+      for (const where of [join(root, "backups"), outside]) {
+        await writeFile(join(where, name), "partial");
+        await utimes(join(where, name), past, past);
+      }
+    }
+    // A complete backup keeps backups/ from being emptied (and removed) while the swapper needs it.
+    await writeFile(join(root, "backups", "q-complete.db.gz"), "complete");
+    const before = await tree(outside);
+    const adapter = fsAdapter({ root });
+
+    const { results, refused, swaps } = await race(TRIES.cleanup, async () => (await adapter.cleanupIncomplete!("backups/", new Date())).length);
+
+    const after = await tree(outside);
+    const lost = before.filter((name) => !after.includes(name));
+    const removed = results.reduce<number>((n, r) => n + (r ?? 0), 0);
+    log.record({
+      kind: "review",
+      scenario: `fs cleanupIncomplete ×${TRIES.cleanup} while <root>/backups is exchanged with a link to an outside dir holding temp files of the same names (${swaps} exchanges)`,
+      expected: "no temp file outside the root removed; each call removes inside or fails typed",
+      observed: `${removed} inside temps removed, refused: ${JSON.stringify(refused)}; outside entries removed: ${lost.length}`,
+      faults: swaps,
+      bytesLost: 0,
+    });
+    expect(lost).toEqual([]);
+    expect(removed).toBeGreaterThan(0);
   });
 
   it("list never shows what lies outside the root", async () => {
