@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
-const script = fileURLToPath(new URL("./runtime-check.ts", import.meta.url));
+const script = fileURLToPath(new URL("../runtimes/children/codec-check.ts", import.meta.url));
 const bin = (name: string) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
 const node = (...flags: string[]) => [process.execPath, [...flags, "--import", "tsx", script]] as const;
 

@@ -21,8 +21,8 @@ import { streamSource } from "../../src/sources/memory.js";
 import { Database } from "../fixtures/sqlite-live.js";
 import { adapterOptions, rgwUnavailable } from "../helpers/s3.js";
 import { rgwBucket, type RgwBucket } from "./rgw-env.js";
-// @ts-expect-error: a plain .mjs helper shared with runtime-tests/workerd.mjs, without types.
-import { startWorker } from "../../runtime-tests/miniflare.mjs";
+// @ts-expect-error: a plain .mjs helper shared with children/workerd.mjs, without types.
+import { startWorker } from "./children/miniflare.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = (path: string) => join(root, "node_modules", path);

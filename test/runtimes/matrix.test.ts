@@ -2,7 +2,7 @@
  * The runtime matrix: the BUILT package (`dist/`, run `npm run build` first) through
  * backup → list → restore → verify against Ceph RGW on Node 20, Node 24, Bun, Deno and
  * workerd (with and without nodejs_compat), and a live SQLite database on each runtime's
- * driver. Each check is a child process (runtime-tests/) that prints one JSON line.
+ * driver. Each check is a child process (test/runtimes/children/) that prints one JSON line.
  * A runtime binary that is missing fails its tests: they are devDependencies.
  */
 import { execFile } from "node:child_process";
@@ -15,8 +15,8 @@ import { rgwBucket } from "./rgw-env.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = (path: string) => join(root, "node_modules", path);
-const MAIN = join(root, "runtime-tests/main.mjs");
-const WORKERD = join(root, "runtime-tests/workerd.mjs");
+const MAIN = join(root, "test/runtimes/children/main.mjs");
+const WORKERD = join(root, "test/runtimes/children/workerd.mjs");
 const DENO_S3 = ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--allow-write", MAIN];
 
 interface Runtime {
@@ -28,7 +28,7 @@ interface Runtime {
   sqlite?: { args: string[]; driver: string };
 }
 
-/** A runtime that runs runtime-tests/main.mjs directly. */
+/** A runtime that runs children/main.mjs directly. */
 function script(name: string, binary: string, reports: string, driver: string): Runtime {
   return { name, binary, reports, s3: { args: [MAIN, "s3"], codec: "native" }, sqlite: { args: [MAIN, "sqlite"], driver } };
 }

@@ -1,7 +1,7 @@
 /**
  * sqliteSource on the other runtimes' own drivers: Node 24 and Deno (node:sqlite), Bun
  * (bun:sqlite). On each, a writer of that runtime commits rows while a script of that runtime
- * (test/fixtures/sqlite-runtime.ts) snapshots the database through its handle and through
+ * (test/runtimes/children/sqlite-source.ts) snapshots the database through its handle and through
  * the source's own connection and restores bad files; this Node 20 test checks the results.
  */
 import { execFile } from "node:child_process";
@@ -14,7 +14,7 @@ import { expectConsistentPrefix, startWriter } from "../fixtures/sqlite-live.js"
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = (path: string) => join(root, "node_modules", path);
-const SCRIPT = join(root, "test/fixtures/sqlite-runtime.ts");
+const SCRIPT = join(root, "test/runtimes/children/sqlite-source.ts");
 
 const RUNTIMES = [
   {
