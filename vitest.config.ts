@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
  * `npm test` runs all three. A file that needs a server but is left in `unit` fails loudly: the
  * unit project provides none.
  */
-const RUNTIMES = ["test/runtimes/**/*.test.ts", "test/codec/runtimes.test.ts", "test/sources/sqlite-runtimes.test.ts"];
+const RUNTIMES = ["test/runtimes/**/*.test.ts", "test/package/jsr.test.ts", "test/codec/runtimes.test.ts", "test/sources/sqlite-runtimes.test.ts"];
 const INTEGRATION = [
   "test/adapters/fs-symlinks.test.ts",
   "test/adapters/s3-conformance.test.ts",
