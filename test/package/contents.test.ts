@@ -3,7 +3,7 @@
  * nothing else (no tests, no bench data, no scripts). `npm pack --dry-run` reads the same
  * `files` list and the same always-included files as a publish.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,14 @@ describe("the published package", () => {
     expect(outside.sort()).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "package.json"]);
     expect(files.filter((f) => f.startsWith("dist/")).length).toBeGreaterThan(10);
     expect(files.some((f) => /\.(test|spec)\.|\.map$|bench|\.data/.test(f))).toBe(false);
+  });
+
+  it("publishes without npm correcting package.json (a bin path with ./ is dropped from the published manifest)", () => {
+    const run = spawnSync("npm", ["publish", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/auto-corrected|was invalid and removed|was cleaned/);
+    const published = (JSON.parse(run.stdout) as Record<string, { files: Array<{ path: string }> }>).backupper!;
+    expect(published.files.map((f) => f.path)).toContain("dist/cli.js");
   });
 
   it("names the license it ships, with its copyright line", () => {
