@@ -3,13 +3,15 @@ import { defineConfig } from "vitest/config";
 /**
  * Three projects, so that anyone can run the fast part anywhere:
  * - unit: no servers, no child runtimes (`npm run test:unit`);
- * - integration: Ceph RGW, s3rver, the built bin and package in child processes;
+ * - integration: Ceph RGW, s3rver, the built bin and package in child processes, the Linux
+ *   rename-exchange race against the fs adapter;
  * - runtimes: the built package on Node 24, Bun, Deno and workerd.
  * `npm test` runs all three. A file that needs a server but is left in `unit` fails loudly: the
  * unit project provides none.
  */
-const RUNTIMES = ["test/runtimes/**/*.test.ts", "test/codec/runtimes.test.ts", "test/sources/sqlite-runtimes.test.ts"];
+const RUNTIMES = ["test/runtimes/**/*.test.ts", "test/package/jsr.test.ts", "test/codec/runtimes.test.ts", "test/sources/sqlite-runtimes.test.ts"];
 const INTEGRATION = [
+  "test/adapters/fs-symlinks.test.ts",
   "test/adapters/s3-conformance.test.ts",
   "test/adapters/s3-rgw.test.ts",
   "test/adapters/s3-memory.test.ts",

@@ -5,10 +5,11 @@
 //   options: --runs N (default 3), --large-runs N (2 GiB+ runs, default 1)
 // Every measurement is its own child process (bench/case.mjs), so each peak RSS is the
 // case's own. S3 cases run against a throwaway Ceph RGW (scripts/ceph-rgw.sh), or the one
-// whose directory BENCH_RGW_DIR names. Writes bench/RESULTS.md and bench/results.json
+// whose directory BENCH_RGW_DIR names. Writes bench/RESULTS.md, bench/results.json and bench/results.svg
 // (a --quick run writes bench/.data/quick-RESULTS.md and quick-results.json instead).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chartSvg } from "./chart.mjs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -220,6 +221,7 @@ results.targets = targets(results);
 // A quick run must not replace the committed full results.
 const out = quick ? join(here, ".data", "quick-") : here + "/";
 writeFileSync(`${out}results.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${out}results.svg`, chartSvg(results));
 const markdown = report(results);
 console.log(markdown);
 writeFileSync(`${out}RESULTS.md`, markdown);

@@ -37,13 +37,17 @@ try {
     adapter: fsAdapter({ root: bucket }),
     source: sqliteSource({ db, path: dbPath }),
     retention: 2,
-    on: { pruned: (r) => r.deleted.length && console.log(`   retention removed ${r.deleted.map((d) => d.key).join(", ")}`) },
+    // Retention runs inside backup(), after the backup succeeded: printing from the events keeps the lines in that order.
+    on: {
+      succeeded: (info) => console.log(`2. backup ${++made}: ${info.key}  ${mib(info.size)} -> ${mib(info.compressedSize)} in ${info.durationMs} ms`),
+      pruned: (r) => r.deleted.length && console.log(`   retention removed ${r.deleted.map((d) => d.key).join(", ")}`),
+    },
   });
 
+  let made = 0;
   for (let i = 0; i < 3; i++) {
     insert.run("queue-0", "waiting", JSON.stringify({ round: i }), Date.now());
-    const info = await backupper.backup();
-    console.log(`2. backup ${i + 1}: ${info.key}  ${mib(info.size)} -> ${mib(info.compressedSize)} in ${info.durationMs} ms`);
+    await backupper.backup();
   }
 
   const list = await backupper.list();

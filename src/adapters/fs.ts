@@ -3,12 +3,13 @@
  * paths below it. Node-only (also Bun and Deno through their `node:` compatibility).
  */
 
-import type { Dirent } from "node:fs";
-import { lstat, mkdir, open, readdir, realpath, rmdir, unlink } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { constants, type Dirent, type Stats } from "node:fs";
+import { lstat, mkdir, readdir, realpath, rmdir, stat, unlink } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted } from "../errors.js";
 import type { ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
+import { openDir, openFile, openSubdir, type Dir } from "./fs/dir.js";
 import { fileReadStream } from "./fs/file-read-stream.js";
 import { errorCode } from "./fs/error-code.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "./fs/staged-file.js";
@@ -34,7 +35,11 @@ const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/;
  * Writes are atomic (an exclusive temp file in the target directory, fsynced, renamed into
  * place), reads stream in chunks. Keys that would resolve outside `root` — by `..`, an
  * absolute path, a backslash, or a symbolic link leading out of it — are refused with
- * `InvalidKeyError`. A key cannot be both an object and a "directory" of other keys
+ * `InvalidKeyError`; the directories of a key are opened from the root down and checked
+ * before anything is done in them (see fs/dir.ts). Symbolic links that stay inside the root
+ * are followed alike by put, get, delete and list: a prefix folder that is a link to another
+ * folder of the root (`backups -> disk2/backups`) works, and what put stored there is listed
+ * and can be pruned. A key cannot be both an object and a "directory" of other keys
  * (`a` and `a/b`): that put fails with an `AdapterError`.
  */
 export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
@@ -47,31 +52,44 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
   const durable = options.fsync ?? true;
   const create = options.create ?? true;
 
-  const pathOf = (key: string) => keyPath(root, key);
+  /** Handles `error` from resolving root: false when root is missing and may be created later, true once created for a write. */
+  async function rootMissing(operation: string, forWrite: boolean, error: unknown): Promise<boolean> {
+    if (errorCode(error) !== "ENOENT") throw error;
+    if (!create) throw new AdapterError("fs", operation, `root directory does not exist: ${root}`, { cause: error });
+    if (!forWrite) return false;
+    await mkdir(root, { recursive: true });
+    return true;
+  }
 
   /** The real path of root; `null` when it is missing and may be created later. */
   async function realRoot(operation: string, forWrite: boolean): Promise<string | null> {
     try {
       return await realpath(root);
     } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw error;
-      if (!create) throw new AdapterError("fs", operation, `root directory does not exist: ${root}`, { cause: error });
-      if (!forWrite) return null;
-      await mkdir(root, { recursive: true });
-      return realpath(root);
+      return (await rootMissing(operation, forWrite, error)) ? realpath(root) : null;
     }
   }
 
-  async function openStaged(path: string): Promise<StagedFile> {
-    const dir = dirname(path);
-    const temp = join(dir, `.${path.slice(dir.length + 1)}.tmp-${randomSuffix()}`);
+  /** The root, opened (a link to it resolved once, here); `null` when it is missing and may be created later. */
+  async function openRoot(operation: string, forWrite: boolean): Promise<Dir | null> {
+    try {
+      return await openDir(root);
+    } catch (error) {
+      return (await rootMissing(operation, forWrite, error)) ? openDir(root) : null;
+    }
+  }
+
+  /** Opens the directories of `key` below the open root `chain[0]` into `chain`, then the temp file of a put in the last. */
+  async function openStaged(chain: Dir[], key: string, segments: readonly string[]): Promise<StagedFile> {
+    const name = segments[segments.length - 1] as string;
     for (let attempt = 1; ; attempt++) {
-      await mkdir(dir, { recursive: true });
+      await descend(chain, key, segments.slice(0, -1), true);
       try {
-        return await createStagedFile(temp, { durable });
+        return await createStagedFile(join(lastOf(chain).path, `.${name}.tmp-${randomSuffix()}`), { durable });
       } catch (error) {
         // A concurrent delete may have removed the directory as empty between mkdir and open.
         if (errorCode(error) !== "ENOENT" || attempt === 3) throw error;
+        await closeAll(chain.splice(1));
       }
     }
   }
@@ -94,60 +112,65 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
     async cleanupIncomplete(prefix, olderThan, opts) {
       const signal = opts?.signal;
       const removed: string[] = [];
+      const chain: Dir[] = [];
       try {
         throwIfAborted(signal);
-        if ((await realRoot("cleanupIncomplete", false)) === null) return removed;
+        const base = await openRoot("cleanupIncomplete", false);
+        if (base === null) return removed;
+        chain.push(base);
         for await (const temp of walk(root, "", prefix, signal, "temps")) {
           if ((temp.lastModified?.getTime() ?? Infinity) >= olderThan.getTime()) continue;
           if (opts?.match && !opts.match(keyOfTemp(temp.key))) continue;
-          await removeFile(join(root, ...temp.key.split("/")));
+          await removeThrough(chain, temp.key, temp.key.split("/"));
           removed.push(temp.key);
         }
         return removed;
       } catch (error) {
         throw toAdapterError("fs", "cleanupIncomplete", error, prefix);
+      } finally {
+        await closeAll(chain);
       }
     },
 
     async put(key, body, opts) {
       const signal = opts?.signal;
+      const chain: Dir[] = [];
       let staged: StagedFile | undefined;
       try {
-        const path = pathOf(key);
+        const segments = keySegments(root, key);
         throwIfAborted(signal);
-        const base = (await realRoot("put", true)) as string;
-        // Checked before mkdir too, so a link out of root cannot make us create directories outside it.
-        await assertRealInside(base, dirname(path), key);
-        staged = await openStaged(path);
-        await assertRealInside(base, dirname(path), key);
+        chain.push((await openRoot("put", true)) as Dir);
+        staged = await openStaged(chain, key, segments);
         for await (const chunk of bodyChunks(body, signal)) await staged.write(chunk);
         await staged.seal();
         throwIfAborted(signal);
-        await staged.publish(path);
+        await staged.publish(join(lastOf(chain).path, segments[segments.length - 1] as string));
         return {};
       } catch (error) {
         discardBody(body, error);
         await staged?.discard();
         throw toAdapterError("fs", "put", error, key);
+      } finally {
+        await closeAll(chain);
       }
     },
 
     async get(key, opts) {
       const signal = opts?.signal;
+      const chain: Dir[] = [];
       try {
-        const path = pathOf(key);
+        const segments = keySegments(root, key);
         throwIfAborted(signal);
-        const base = await realRoot("get", false);
+        const base = await openRoot("get", false);
         if (base === null) return null;
-        await assertRealInside(base, path, key);
-        let handle;
+        chain.push(base);
+        if (!(await descend(chain, key, segments.slice(0, -1), false))) return null;
+        const opened = await ifPresent(openFile(lastOf(chain), segments[segments.length - 1] as string, constants.O_RDONLY));
+        if (opened === undefined) return null;
+        const { handle } = opened;
         try {
-          handle = await open(path, "r");
-        } catch (error) {
-          if (NOT_AN_OBJECT.has(errorCode(error) ?? "")) return null;
-          throw error;
-        }
-        try {
+          // The name itself may be a link.
+          if (!isInside(base.real, opened.real)) throw outsideRoot(key);
           const stats = await handle.stat();
           if (!stats.isFile()) {
             await handle.close();
@@ -165,26 +188,30 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         }
       } catch (error) {
         throw toAdapterError("fs", "get", error, key);
+      } finally {
+        await closeAll(chain);
       }
     },
 
     async delete(keys, opts) {
       const signal = opts?.signal;
-      const paths = keys.map((key) => [key, pathOf(key)] as const);
+      const all = keys.map((key) => [key, keySegments(root, key)] as const);
       throwIfAborted(signal);
       let current: string | undefined;
+      const chain: Dir[] = [];
       try {
-        const base = await realRoot("delete", false);
+        const base = await openRoot("delete", false);
         if (base === null) return;
-        for (const [key, path] of paths) {
+        chain.push(base);
+        for (const [key, segments] of all) {
           current = key;
           throwIfAborted(signal);
-          await assertRealInside(base, dirname(path), key);
-          await removeFile(path);
-          await removeEmptyParents(root, dirname(path));
+          await removeThrough(chain, key, segments);
         }
       } catch (error) {
         throw toAdapterError("fs", "delete", error, current);
+      } finally {
+        await closeAll(chain);
       }
     },
   };
@@ -199,8 +226,8 @@ function checkRoot(root: unknown): string {
   return resolve(root);
 }
 
-/** Maps a key to its path, refusing any key that is not a plain relative path below root. */
-function keyPath(root: string, key: string): string {
+/** Splits a key into its path segments, refusing any key that is not a plain relative path below root. */
+function keySegments(root: string, key: string): string[] {
   if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
   const refuse = (why: string) => new InvalidKeyError(key, `fs adapter refuses key ${JSON.stringify(key)}: ${why}`);
   if (key.includes("\0")) throw refuse("it contains a NUL character");
@@ -209,9 +236,8 @@ function keyPath(root: string, key: string): string {
   const segments = key.split("/");
   if (segments.some((s) => s === "" || s === "." || s === "..")) throw refuse("it has an empty, '.' or '..' segment");
   if (TEMP_NAME.test(segments[segments.length - 1] as string)) throw refuse("its name is reserved for temp files");
-  const path = resolve(root, ...segments);
-  if (!isBelow(root, path)) throw refuse("it resolves outside the root");
-  return path;
+  if (!isBelow(root, resolve(root, ...segments))) throw refuse("it resolves outside the root");
+  return segments;
 }
 
 function isBelow(parent: string, child: string): boolean {
@@ -219,24 +245,69 @@ function isBelow(parent: string, child: string): boolean {
   return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
-/** Refuses `path` when its nearest existing ancestor (or itself) really lives outside root, through a symbolic link. */
-async function assertRealInside(realRootPath: string, path: string, key: string): Promise<void> {
-  let probe = path;
-  for (;;) {
+function isInside(realRootPath: string, real: string): boolean {
+  return real === realRootPath || isBelow(realRootPath, real);
+}
+
+function outsideRoot(key: string): InvalidKeyError {
+  return new InvalidKeyError(key, `fs adapter refuses key ${JSON.stringify(key)}: a symbolic link leads outside the root`);
+}
+
+const lastOf = (chain: readonly Dir[]): Dir => chain[chain.length - 1] as Dir;
+
+async function closeAll(dirs: readonly Dir[]): Promise<void> {
+  await Promise.all(dirs.map((dir) => dir.close().catch(() => undefined)));
+}
+
+/**
+ * Extends `chain` (the open root, then open directories below it) by the directories `names`,
+ * each checked to really lie inside the root before anything is done in it. Missing ones are
+ * made when `create`; otherwise a missing one, or a file in the way, means there is no such key
+ * (false). The caller closes the chain.
+ */
+async function descend(chain: Dir[], key: string, names: readonly string[], create: boolean): Promise<boolean> {
+  const base = (chain[0] as Dir).real;
+  for (const name of names) {
+    const dir = await openChild(lastOf(chain), name, create);
+    if (dir === null) return false;
+    chain.push(dir);
+    if (!isInside(base, dir.real)) throw outsideRoot(key);
+  }
+  return true;
+}
+
+/** Opens directory `name` of `parent`, made first when missing and `create`; `null` when missing (or a file) otherwise. */
+async function openChild(parent: Dir, name: string, create: boolean): Promise<Dir | null> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      const real = await realpath(probe);
-      if (real !== realRootPath && !isBelow(realRootPath, real)) {
-        throw new InvalidKeyError(key, `fs adapter refuses key ${JSON.stringify(key)}: a symbolic link leads outside the root`);
-      }
-      return;
+      return await openSubdir(parent, name);
     } catch (error) {
-      if (NOT_AN_OBJECT.has(errorCode(error) ?? "") && dirname(probe) !== probe) {
-        probe = dirname(probe);
-        continue;
-      }
-      throw error;
+      const code = errorCode(error) ?? "";
+      if (!create && NOT_AN_OBJECT.has(code)) return null;
+      // Missing: made below and opened again; a concurrent delete may remove it as empty in between.
+      if (!create || code !== "ENOENT" || attempt === 3) throw error;
+    }
+    try {
+      // A link swapped in for `name` meanwhile is not followed by mkdir (EEXIST); descend refuses it once opened.
+      await mkdir(join(parent.path, name));
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw error;
     }
   }
+}
+
+/**
+ * Removes the file `segments` below the open root `chain[0]` through its open directories (so a
+ * directory swapped for a link meanwhile cannot redirect the unlink), then the directories it
+ * emptied. Directories an earlier call left open in `chain` past the root are closed first; a
+ * missing directory means there is nothing to remove.
+ */
+async function removeThrough(chain: Dir[], key: string, segments: readonly string[]): Promise<void> {
+  await closeAll(chain.splice(1));
+  const dirs = segments.slice(0, -1);
+  if (!(await descend(chain, key, dirs, false))) return;
+  await removeFile(join(lastOf(chain).path, segments[segments.length - 1] as string));
+  await removeEmptyDirs(chain, dirs);
 }
 
 async function removeFile(path: string): Promise<void> {
@@ -251,11 +322,15 @@ async function removeFile(path: string): Promise<void> {
   }
 }
 
-/** Keeps the tree tidy after a delete; a directory still in use (or anything unexpected) ends it quietly. */
-async function removeEmptyParents(root: string, dir: string): Promise<void> {
-  for (let current = dir; isBelow(root, current); current = dirname(current)) {
+/**
+ * Keeps the tree tidy after a delete: removes the directories `names` (opened as `chain[1..]`
+ * below the root `chain[0]`) deepest first, each through its open parent, while they are empty.
+ * A directory still in use (or anything unexpected) ends it quietly; the root is never removed.
+ */
+async function removeEmptyDirs(chain: readonly Dir[], names: readonly string[]): Promise<void> {
+  for (let i = names.length - 1; i >= 0; i--) {
     try {
-      await rmdir(current);
+      await rmdir(join((chain[i] as Dir).path, names[i] as string));
     } catch {
       return;
     }
@@ -263,8 +338,9 @@ async function removeEmptyParents(root: string, dir: string): Promise<void> {
 }
 
 /**
- * Yields the files under `dir` whose key starts with `prefix`: the objects, or the temp files
- * of unfinished puts (keyed by their own path, matched by the key they were being written for).
+ * Yields the files under the directory `dir` whose key (`dirKey` and their path below `dir`)
+ * starts with `prefix`: the objects, or the temp files of unfinished puts (keyed by their own
+ * path, matched by the key they were being written for).
  */
 /** `dir/.name.tmp-<hex>` → `dir/name`: the key the interrupted put was writing. */
 function keyOfTemp(tempKey: string): string {
@@ -279,35 +355,94 @@ async function* walk(
   signal: AbortSignal | undefined,
   kind: "objects" | "temps",
 ): AsyncGenerator<ListEntry> {
+  const top = await openDir(dir);
+  try {
+    yield* walkDir(top, top.real, [], dirKey, prefix, signal, kind);
+  } finally {
+    await top.close();
+  }
+}
+
+/**
+ * Lists the open directory `dir`, then the ones below it. Links are followed, as put and get
+ * follow them, to directories and files that really lie inside `base` (the real root): a
+ * backup put under a linked folder must be listed, or retention never sees it. A link out of
+ * the root is skipped, as put and get refuse it, and so is a link back to a directory being
+ * walked (`ancestors`), whose objects are listed under the shorter key already.
+ */
+async function* walkDir(
+  dir: Dir,
+  base: string,
+  ancestors: readonly string[],
+  dirKey: string,
+  prefix: string,
+  signal: AbortSignal | undefined,
+  kind: "objects" | "temps",
+): AsyncGenerator<ListEntry> {
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readdir(dir.path, { withFileTypes: true });
   } catch (error) {
     // A subdirectory removed by a concurrent delete simply has nothing left to list.
     if (dirKey !== "" && errorCode(error) === "ENOENT") return;
     throw error;
   }
+  const lineage = [...ancestors, identity(await stat(dir.path))];
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     throwIfAborted(signal);
     const key = dirKey + entry.name;
-    // Symbolic links are not followed: listing never leaves the root.
-    if (entry.isDirectory()) {
+    const path = join(dir.path, entry.name);
+    let linked: Stats | undefined;
+    if (entry.isSymbolicLink()) {
+      linked = await ifPresent(stat(path));
+      if (linked === undefined) continue;
+    }
+    if (entry.isDirectory() || linked?.isDirectory()) {
       const sub = `${key}/`;
-      if (sub.startsWith(prefix) || prefix.startsWith(sub)) yield* walk(join(dir, entry.name), sub, prefix, signal, kind);
-    } else if (entry.isFile() && !entry.name.includes("\\")) {
+      if (!sub.startsWith(prefix) && !prefix.startsWith(sub)) continue;
+      const child = await ifPresent(openSubdir(dir, entry.name));
+      if (child === undefined) continue;
+      try {
+        if (!isInside(base, child.real) || lineage.includes(identity(await stat(child.path)))) continue;
+        yield* walkDir(child, base, lineage, sub, prefix, signal, kind);
+      } finally {
+        await child.close();
+      }
+    } else if ((entry.isFile() || linked?.isFile()) && !entry.name.includes("\\")) {
       const temp = TEMP_NAME.test(entry.name);
       if (temp !== (kind === "temps")) continue;
       const objectKey = temp ? keyOfTemp(key) : key;
       if (!objectKey.startsWith(prefix)) continue;
-      let stats;
-      try {
-        stats = await lstat(join(dir, entry.name));
-      } catch (error) {
-        if (errorCode(error) === "ENOENT") continue;
-        throw error;
-      }
-      yield { key, size: stats.size, lastModified: stats.mtime };
+      const stats = await (linked === undefined ? ifPresent(lstat(path)) : linkedFileStats(dir, entry.name, base));
+      if (stats !== undefined) yield { key, size: stats.size, lastModified: stats.mtime };
     }
+  }
+}
+
+/** What a link to a file names, if that is a file inside the root. Opened, so the stats are of the file whose real path was checked. */
+async function linkedFileStats(dir: Dir, name: string, base: string): Promise<Stats | undefined> {
+  // Non-blocking, in case the link names a FIFO.
+  const opened = await ifPresent(openFile(dir, name, constants.O_RDONLY | constants.O_NONBLOCK));
+  if (opened === undefined) return undefined;
+  const { handle } = opened;
+  try {
+    if (!isInside(base, opened.real)) return undefined;
+    const stats = await handle.stat();
+    return stats.isFile() ? stats : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+const identity = (stats: Stats) => `${stats.dev}:${stats.ino}`;
+
+/** The result, or `undefined` when what it names was removed or replaced (by a file where a directory was) meanwhile. */
+async function ifPresent<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (NOT_AN_OBJECT.has(errorCode(error) ?? "")) return undefined;
+    throw error;
   }
 }

@@ -20,7 +20,7 @@ export const EXIT_CODES = {
   STORAGE: 6,
   /** Another backup of this backupper is running. */
   IN_PROGRESS: 7,
-  /** `status --max-age`: the newest backup is older than allowed, or there is none. */
+  /** `status --max-age`: the newest verified backup is older than allowed, or there is none. */
   STALE: 8,
   /** The source cannot be read, or the restore target cannot be written. */
   SOURCE: 9,

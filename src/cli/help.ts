@@ -15,7 +15,7 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
   },
   list: {
     usage: "backupper list [--json]",
-    about: "List the complete backups of this source, newest first. Backups without metadata are marked.",
+    about: "List the complete backups of this source, newest first. Backups without metadata, and keys dated in the future, are marked.",
     flags: ["--json               print an array of backups as JSON"],
   },
   restore: {
@@ -41,8 +41,8 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
   status: {
     usage: "backupper status [--max-age <duration>] [--json]",
     about:
-      "Show the configuration (credentials masked) and the backups: count against retention, the newest and its age.\n" +
-      "With --max-age, exit 8 when the newest backup is older than that, or there is none (for cron and monitoring).",
+      "Show the configuration (credentials masked) and the backups: count against retention, the newest verified one and its age.\n" +
+      "With --max-age, exit 8 when the newest verified backup (keys dated in the future ignored) is older than that, or there is none (for cron and monitoring).",
     flags: [
       "--max-age <duration> e.g. 26h, 90m, 2d, 1h30m, or milliseconds",
       "--json               print the status as JSON",
@@ -95,7 +95,7 @@ const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
   TARGET_EXISTS: "restore target exists (use --force)",
   STORAGE: "storage error (S3 or directory: unreachable, denied, missing bucket)",
   IN_PROGRESS: "a backup is already running",
-  STALE: "status --max-age: newest backup too old, or none",
+  STALE: "status --max-age: newest verified backup too old, or none",
   SOURCE: "the source cannot be read, or the restore target cannot be written",
   INTERRUPTED: "interrupted by SIGINT/SIGTERM",
 };

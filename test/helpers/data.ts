@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-export { generatedChunks, generatedStream } from "./generate.mjs";
+export { generatedStream } from "./generate.mjs";
 import { generatedChunks } from "./generate.mjs";
 
 export function sha256Generated(size: number, seed = 1): string {

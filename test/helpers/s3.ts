@@ -26,7 +26,7 @@ export function rgwUnavailable(): string | undefined {
  * Starts the run's RGW if no worker has yet (the first to create `dir/lock` does), then waits
  * until it is up; rejects with the script's reason if it could not start.
  */
-export async function rgwServer(timeoutMs = 150_000): Promise<S3TestServer> {
+async function rgwServer(timeoutMs = 150_000): Promise<S3TestServer> {
   const state = inject("rgw");
   if ("unavailable" in state) throw new Error(`Ceph RGW unavailable: ${state.unavailable}`);
   try {

@@ -21,8 +21,8 @@ import { ledger } from "./ledger.js";
 
 const MiB = 1024 * 1024;
 const CHILD = join(import.meta.dirname, "../fixtures/crash-child.mjs");
-export const PREFIX = "backups/";
-export const NAME = "crash";
+const PREFIX = "backups/";
+const NAME = "crash";
 
 export type StoreKind = "fs" | "rgw";
 
@@ -37,7 +37,7 @@ export interface CrashStore {
 
 type Kill = { at: string; n?: number; bytes?: number };
 
-export interface Scenario {
+interface Scenario {
   name: string;
   stores: StoreKind[];
   op: "backup" | "prune" | "restore";
@@ -58,7 +58,7 @@ export interface Scenario {
   expected: string;
 }
 
-export const SCENARIOS: Scenario[] = [
+const SCENARIOS: Scenario[] = [
   { name: "backup: killed while reading the source (3 MiB in)", stores: ["fs", "rgw"], op: "backup", kill: { at: "source-bytes", bytes: 3 * MiB }, seeds: 1, listed: 1, expected: "no new backup; old one intact" },
   { name: "backup: killed 7 MiB into the data upload", stores: ["fs", "rgw"], op: "backup", kill: { at: "put-bytes", n: 1, bytes: 7 * MiB }, seeds: 1, listed: 1, expected: "no new backup; old one intact" },
   { name: "backup: killed mid-part (part 2 on the wire)", stores: ["rgw"], op: "backup", kill: { at: "part:during", n: 2 }, seeds: 1, listed: 1, expected: "no new backup; upload orphaned" },

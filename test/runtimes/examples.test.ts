@@ -10,22 +10,22 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { bytesTarget, createBackupper, type BackupInfo } from "../../src/index.js";
 import { sqliteSource } from "../../src/sqlite.js";
 import { streamSource } from "../../src/sources/memory.js";
 import { Database } from "../fixtures/sqlite-live.js";
 import { adapterOptions, rgwUnavailable } from "../helpers/s3.js";
+// @ts-expect-error: a plain .mjs helper shared with children/workerd.mjs, without types.
+import { startWorker } from "./children/miniflare.mjs";
 import { rgwBucket, type RgwBucket } from "./rgw-env.js";
-// @ts-expect-error: a plain .mjs helper shared with runtime-tests/workerd.mjs, without types.
-import { startWorker } from "../../runtime-tests/miniflare.mjs";
+import { ROOT as root, runtime } from "./runtimes.js";
+import { itOn } from "./skip.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const bin = (path: string) => join(root, "node_modules", path);
 const example = (path: string) => join(root, "examples", path);
 const run = promisify(execFile);
 
@@ -78,7 +78,7 @@ const describeRgw = missing === undefined ? describe : describe.skip;
 if (missing !== undefined) describe.skip(`examples: NOT RUN, ${missing}`, () => undefined);
 
 describeRgw("examples against Ceph RGW", () => {
-  it("node-better-sqlite3.mjs (Node 20): backs up and verifies a SQLite database", async () => {
+  itOn(runtime("node"))("node-better-sqlite3.mjs (the machine's Node): backs up and verifies a SQLite database", async () => {
     const rgw = await rgwBucket();
     const db = join(dir, "app.db");
     makeDatabase(db, 1000);
@@ -89,21 +89,21 @@ describeRgw("examples against Ceph RGW", () => {
     expect(restored).toMatchObject({ integrity: "ok", rows: 1000 });
   });
 
-  it("deno-backup.ts (Deno): backs up a SQLite database and lists the bucket", async () => {
+  itOn(runtime("deno"))("deno-backup.ts (Deno): backs up a SQLite database and lists the bucket", async () => {
     const rgw = await rgwBucket();
     const db = join(dir, "queue.db");
     makeDatabase(db, 500);
-    const { stdout } = await run(bin("deno/deno"), ["run", "-A", example("deno-backup.ts"), db], { cwd: dir, env: rgw.env });
+    const { stdout } = await run(runtime("deno").binary, ["run", "-A", example("deno-backup.ts"), db], { cwd: dir, env: rgw.env });
     const restored = await restoredDatabase(rgw, db);
     expect(stdout).toContain(`to ${restored.key} (`);
     expect(stdout.trim().split("\n").at(-1)).toMatch(new RegExp(`\\s\\d+\\s+${restored.key}$`));
     expect(restored).toMatchObject({ integrity: "ok", rows: 500 });
   });
 
-  it("bun-queue-server.ts (Bun): the scheduler backs up jobs taken over HTTP; SIGTERM exits 0", async () => {
+  itOn(runtime("bun"))("bun-queue-server.ts (Bun): the scheduler backs up jobs taken over HTTP; SIGTERM exits 0", async () => {
     const rgw = await rgwBucket();
     const db = join(dir, "queue.db");
-    const server = spawn(bin("bun/bin/bun.exe"), [example("bun-queue-server.ts")], {
+    const server = spawn(runtime("bun").binary, [example("bun-queue-server.ts")], {
       cwd: dir,
       env: { ...rgw.env, QUEUE_DB: db, PORT: "0", S3_BACKUP_INTERVAL: "1000" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -132,7 +132,7 @@ describeRgw("examples against Ceph RGW", () => {
     expect(restored).toMatchObject({ integrity: "ok", rows: 5 });
   });
 
-  it("cloudflare-worker (workerd, wrangler.toml's flags): the cron handler streams SOURCE_URL into the bucket", async () => {
+  itOn(runtime("workerd-compat"))("cloudflare-worker (workerd, wrangler.toml's flags): the cron handler streams SOURCE_URL into the bucket", async () => {
     const rgw = await rgwBucket();
     const body = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7919) % 251);
     const origin = createServer((_req, res) => res.end(body)).listen(0, "127.0.0.1");

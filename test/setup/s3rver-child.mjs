@@ -1,5 +1,5 @@
-// Runs @20minutes/s3rver in its own process: its continuation tokens use DES, which Node 20
-// only offers with --openssl-legacy-provider (a flag the test workers should not need).
+// Runs @20minutes/s3rver in its own process: its continuation tokens use DES, which Node
+// (OpenSSL 3) only offers with --openssl-legacy-provider (a flag the test workers should not need).
 // Prints {"port":N} once listening; exits when its stdin closes (the parent went away).
 import S3rver from "@20minutes/s3rver";
 

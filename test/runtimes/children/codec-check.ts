@@ -1,14 +1,14 @@
 /**
- * Run by runtimes.test.ts under Node, Bun and Deno (no vitest there): exercises both
+ * Run by test/codec/runtimes.test.ts under Node, Bun and Deno (no vitest there): exercises both
  * codecs with Web APIs only and prints what it found as JSON, for the test to assert on.
  * With `--no-node-builtins` it first hides `process`, as on Workers without nodejs_compat.
  */
-import type { Codec } from "../../src/codec/index.js";
+import type { Codec } from "../../../src/codec/index.js";
 
 if (process.argv.includes("--no-node-builtins")) {
   Object.defineProperty(globalThis, "process", { value: undefined });
 }
-const { getCodec } = await import("../../src/codec/index.js");
+const { getCodec } = await import("../../../src/codec/index.js");
 
 async function run(pair: ReadableWritablePair<Uint8Array, Uint8Array>, chunks: Uint8Array[]): Promise<Uint8Array> {
   let i = 0;

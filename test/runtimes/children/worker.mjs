@@ -1,5 +1,5 @@
 // The matrix's S3 check as a Worker: GET / runs it with the S3_* bindings and answers the
-// result as JSON. runtime-tests/workerd.mjs bundles it and runs it in workerd.
+// result as JSON. test/runtimes/children/workerd.mjs bundles it and runs it in workerd.
 import { s3OptionsFrom, s3RoundTrip } from "./roundtrip.mjs";
 
 export default {

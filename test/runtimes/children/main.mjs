@@ -2,10 +2,10 @@
 // one JSON line naming the runtime, the codec and the SQLite driver. Arguments pick the
 // checks (default: both); S3 settings come from S3_ENDPOINT, S3_REGION, S3_BUCKET,
 // S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY.
-//   node runtime-tests/main.mjs [s3] [sqlite]
-//   bun runtime-tests/main.mjs
-//   deno run --allow-net=127.0.0.1 --allow-env --allow-read --allow-write runtime-tests/main.mjs s3
-//   deno run -A runtime-tests/main.mjs sqlite    (Deno's node:sqlite allows VACUUM INTO only with -A)
+//   node test/runtimes/children/main.mjs [s3] [sqlite]
+//   bun test/runtimes/children/main.mjs
+//   deno run --allow-net=127.0.0.1 --allow-env --allow-read --allow-write test/runtimes/children/main.mjs s3
+//   deno run -A test/runtimes/children/main.mjs sqlite    (Deno's node:sqlite allows VACUUM INTO only with -A)
 import { s3OptionsFrom, s3RoundTrip } from "./roundtrip.mjs";
 import { sqliteRoundTrip } from "./sqlite.mjs";
 

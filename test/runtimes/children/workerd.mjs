@@ -1,6 +1,6 @@
 // Runs the matrix's S3 check in workerd (through Miniflare) and prints one JSON line:
-//   node runtime-tests/workerd.mjs [--nodejs-compat]
-// S3 settings come from the same S3_* variables as runtime-tests/main.mjs.
+//   node test/runtimes/children/workerd.mjs [--nodejs-compat]
+// S3 settings come from the same S3_* variables as test/runtimes/children/main.mjs.
 import { fileURLToPath } from "node:url";
 import { startWorker } from "./miniflare.mjs";
 
