@@ -21,7 +21,7 @@ export interface CatalogEntry {
   futureDated: boolean;
 }
 
-export interface IncompleteEntry {
+interface IncompleteEntry {
   key: string;
   /** Newest of the key's timestamp and the object's modification time. */
   age: Date;

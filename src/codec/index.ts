@@ -8,7 +8,7 @@
 import { ConfigError } from "../errors.js";
 import { loadNativeCodec } from "./native.js";
 import { portableCodec } from "./portable.js";
-export type { Codec, CodecPreference, Hasher } from "./types.js";
+export type { Codec, CodecPreference } from "./types.js";
 import type { Codec, CodecPreference } from "./types.js";
 
 const codecs = new Map<CodecPreference, Promise<Codec>>();

@@ -25,7 +25,7 @@ export interface ParallelGzipOptions {
 }
 
 /** Default block: large enough that the per-member restart costs < 0.1% in size, small enough to keep memory low. */
-export const BLOCK_SIZE = 1024 * 1024;
+const BLOCK_SIZE = 1024 * 1024;
 
 /** Compresses blocks as `codec` does (natively on the thread pool, else on this thread), at `level`. */
 export function blockCompressor(codec: Pick<Codec, "gzipBlock">, level?: number): BlockCompressor {

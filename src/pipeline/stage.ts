@@ -6,7 +6,7 @@
 import type { Codec } from "../codec/index.js";
 import type { BackupMeta } from "../types.js";
 
-export type Transform = ReadableWritablePair<Uint8Array, Uint8Array>;
+type Transform = ReadableWritablePair<Uint8Array, Uint8Array>;
 
 /** The backupper options a stage's encoder is tuned by (its own `ResolvedBackupperOptions` fields). */
 export interface StageOptions {

@@ -10,7 +10,7 @@ import type { Body, CleanupOptions, GetResult, ListEntry, PutOptions, StorageAda
 import { tap } from "../util/streams.js";
 import { checkKey } from "./key.js";
 
-export interface StorageCapabilities {
+interface StorageCapabilities {
   /** Leftovers of interrupted puts can be removed (`StorageAdapter.cleanupIncomplete`). */
   readonly cleanupIncomplete: boolean;
 }

@@ -19,7 +19,7 @@ import type { ResolvedS3Options } from "./options.js";
 import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
 import { readXml, XmlError } from "./xml.js";
 
-export interface S3Request {
+interface S3Request {
   operation: string;
   method: "GET" | "PUT" | "POST" | "DELETE";
   /** Object key; absent for bucket-level requests. */

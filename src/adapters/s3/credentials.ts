@@ -21,7 +21,7 @@ export interface S3Credentials {
 export type S3CredentialProvider = () => Promise<S3Credentials>;
 
 /** What a request is signed from: SigV4 covers the method, URL, headers and the payload hash among them. */
-export interface Unsigned {
+interface Unsigned {
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -31,7 +31,7 @@ export interface Unsigned {
   signal: AbortSignal;
 }
 
-export type Sign = (request: Unsigned) => Promise<Request>;
+type Sign = (request: Unsigned) => Promise<Request>;
 
 /** Signs requests with the current credentials, refreshing provider credentials before they expire. */
 export interface Signer {

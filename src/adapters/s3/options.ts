@@ -8,7 +8,7 @@ import type { S3CredentialProvider, S3Credentials } from "./credentials.js";
 import type { RetryOptions } from "./retry.js";
 
 const MiB = 1024 * 1024;
-export const MIN_PART_SIZE = 5 * MiB;
+const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
 export const MAX_PARTS = 10_000;
 
