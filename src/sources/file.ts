@@ -6,9 +6,10 @@
 import type { Stats } from "node:fs";
 import { lstat, mkdir, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileReadStream, openRegularFile, refuseIrregular } from "../adapters/fs/file-read-stream.js";
-import { errorCode } from "../adapters/fs/error-code.js";
-import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
+import { errorCode } from "../fsutil/error-code.js";
+import { fileReadStream } from "../fsutil/file-read-stream.js";
+import { openRegularFile, refuseIrregular } from "../fsutil/regular-file.js";
+import { createStagedFile, randomSuffix, type StagedFile } from "../fsutil/staged-file.js";
 import { ConfigError, TargetError, TargetExistsError, throwIfAborted, toSourceError, toTargetError } from "../errors.js";
 import { checkName } from "../format/keys.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
@@ -165,7 +166,7 @@ async function resolveTarget(path: string): Promise<{ target: string; existing?:
   }
   const existing = await stat(target).catch(orUndefinedIfMissing);
   if (existing === undefined) return { target };
-  refuseIrregular(existing, path, "restore target");
+  refuseIrregular(existing, path, "restore target", (message) => new TargetError(path, message));
   return { target, existing };
 }
 

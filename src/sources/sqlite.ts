@@ -16,7 +16,7 @@ import { open, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { ConfigError, CorruptDataError, SourceError, messageOf, throwIfAborted } from "../errors.js";
-import { refuseIrregular } from "../adapters/fs/file-read-stream.js";
+import { refuseIrregular } from "../fsutil/regular-file.js";
 import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { fileSource, fileTarget } from "./file.js";
 import { headerProblem, integrityProblems } from "./sqlite/check.js";

@@ -15,6 +15,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 const LAYERS: Array<[name: string, pattern: RegExp]> = [
   ["contracts", /^(types|errors|version)\.ts$/],
   ["util", /^util\//],
+  ["fsutil", /^fsutil\//],
   ["events, scheduler", /^(events|scheduler)\.ts$/],
   ["codec", /^codec\//],
   ["format", /^format\//],
