@@ -15,5 +15,25 @@ export type { RetentionPolicy, RetentionCandidate, RetentionDecision } from "./r
 export type { BackupEvents, BackupHooks, ProgressEvent, PruneReport } from "./events.js";
 export { parseMeta } from "./format/meta.js";
 export { VERSION } from "./version.js";
-export * from "./errors.js";
+export {
+  AbortedError,
+  AdapterError,
+  BackupError,
+  BackupInProgressError,
+  ChecksumMismatchError,
+  ConfigError,
+  CorruptDataError,
+  InternalError,
+  InvalidKeyError,
+  InvalidMetadataError,
+  NotFoundError,
+  RestoreCapError,
+  SourceError,
+  TargetError,
+  TargetExistsError,
+  UnverifiedBackupError,
+  throwIfAborted,
+  toAbortedError,
+} from "./errors.js";
+export type { BackupErrorCode } from "./errors.js";
 export type * from "./types.js";
