@@ -56,7 +56,7 @@ export async function scan(storage: GuardedStorage, scope: Scope, signal?: Abort
   for (const [key, entry] of data) {
     const parsed = parseDataKey(prefix, name, key)!;
     const hasMeta = metas.has(key);
-    if (hasMeta || (isLegacyId(parsed.id) && !parsed.gzSuffix)) {
+    if (hasMeta || (isLegacyId(parsed.id) && parsed.suffix === "")) {
       backups.push({ key, metaKey: metaKeyOf(key), timestamp: parsed.timestamp, storedSize: entry.size, hasMeta, futureDated: isFutureDated(parsed.timestamp, listedAt) });
     } else {
       incomplete.push(ageOf(key, entry, parsed.timestamp));

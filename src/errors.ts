@@ -14,6 +14,7 @@ export type BackupErrorCode =
   | "CORRUPT_DATA"
   | "INVALID_METADATA"
   | "UNVERIFIED"
+  | "DECRYPT"
   | "SOURCE"
   | "TARGET"
   | "ADAPTER"
@@ -152,6 +153,28 @@ export class UnverifiedBackupError extends BackupError {
     this.key = key;
   }
 }
+
+/**
+ * An encrypted backup could not be decrypted with the configured keys: none configured
+ * (`"no-key"`), or none of them opens it (`"wrong-identity"` for a backup encrypted to
+ * recipients, `"wrong-passphrase"` for one encrypted with a passphrase). Names no secret.
+ */
+export class DecryptionError extends BackupError {
+  override name = "DecryptionError";
+  readonly key: string;
+  readonly reason: "no-key" | "wrong-identity" | "wrong-passphrase";
+  constructor(key: string, reason: DecryptionError["reason"], options?: { cause?: unknown }) {
+    super("DECRYPT", `${key}: ${DECRYPTION_PROBLEMS[reason]}`, options);
+    this.key = key;
+    this.reason = reason;
+  }
+}
+
+const DECRYPTION_PROBLEMS: Record<DecryptionError["reason"], string> = {
+  "no-key": "the backup is encrypted (age) and no key is configured to decrypt it; pass encryption.identities or encryption.passphrase (CLI: --identity FILE, BACKUP_AGE_IDENTITY_FILE, BACKUP_PASSPHRASE)",
+  "wrong-identity": "the backup is encrypted to age recipients and no configured identity is one of them (or its header is damaged: compare `sha256sum` of the object with `storedChecksum`)",
+  "wrong-passphrase": "the backup is encrypted with a passphrase and no configured passphrase opens it",
+};
 
 /** Reading the source failed (or, as the subclass `TargetError`, writing the restore target). */
 export class SourceError extends BackupError {

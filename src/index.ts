@@ -23,6 +23,7 @@ export {
   ChecksumMismatchError,
   ConfigError,
   CorruptDataError,
+  DecryptionError,
   InternalError,
   InvalidKeyError,
   InvalidMetadataError,

@@ -1,6 +1,7 @@
 /** Validation of `createBackupper` options, done once at creation so mistakes surface before the first scheduled run. */
 import { ConfigError } from "./errors.js";
 import type { BackupHooks } from "./events.js";
+import type { EncryptionKeys } from "./pipeline/stage.js";
 import { checkName } from "./format/keys.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
@@ -27,6 +28,13 @@ export interface BackupperOptions {
    * number of cores the backup may use. Memory grows by about 2 MiB per worker.
    */
   compressionWorkers?: number;
+  /**
+   * Client-side encryption in the age format (docs/FORMAT.md §2). `recipients` (public keys,
+   * `age1…`) or `passphrase` (scrypt) encrypt new backups; `identities` (`AGE-SECRET-KEY-1…`)
+   * and `passphrase` decrypt them on restore and verify. Several of each rotate keys. Default:
+   * none, and an encrypted backup then cannot be restored.
+   */
+  encryption?: EncryptionOptions;
   /** Scheduler interval in ms. Default 21 600 000 (6 h). */
   interval?: number;
   /** Delay before the first scheduled backup, in ms. Default 60 000. */
@@ -46,6 +54,12 @@ export interface BackupperOptions {
   on?: BackupHooks;
 }
 
+export interface EncryptionOptions {
+  recipients?: readonly string[];
+  passphrase?: string;
+  identities?: readonly string[];
+}
+
 export interface ResolvedBackupperOptions {
   adapter: StorageAdapter;
   source: Source;
@@ -55,6 +69,7 @@ export interface ResolvedBackupperOptions {
   compression: "gzip" | "none";
   compressionLevel: number;
   compressionWorkers: number;
+  encryption: EncryptionKeys;
   interval: number;
   initialDelay: number;
   incompleteGrace: number;
@@ -82,6 +97,38 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
 
 function hasMethods(value: unknown, methods: string[]): boolean {
   return typeof value === "object" && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
+}
+
+const RECIPIENT = /^age1[0-9a-z]{20,}$/;
+const IDENTITY = /^AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]{20,}$/;
+
+function keyList(option: string, value: unknown, pattern: RegExp, what: string, secret: boolean): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigError(option, `must be an array of ${what}`);
+  value.forEach((item, i) => {
+    // A malformed secret key is still mostly secret: its value never goes into the message.
+    if (typeof item !== "string" || !pattern.test(item)) throw new ConfigError(`${option}[${i}]`, `is not ${what}${secret ? "" : `: ${JSON.stringify(item)}`}`);
+  });
+  return value as string[];
+}
+
+function resolveEncryption(value: unknown): EncryptionKeys {
+  if (value === undefined) return { recipients: [], passphrase: undefined, identities: [] };
+  if (typeof value !== "object" || value === null) throw new ConfigError("encryption", "must be an object: { recipients }, { passphrase } or { identities }");
+  const { recipients, passphrase, identities } = value as EncryptionOptions;
+  const resolved: EncryptionKeys = {
+    recipients: keyList("encryption.recipients", recipients, RECIPIENT, "an age recipient (age1…)", false),
+    passphrase,
+    identities: keyList("encryption.identities", identities, IDENTITY, "an age identity (AGE-SECRET-KEY-1…)", true),
+  };
+  if (passphrase !== undefined && (typeof passphrase !== "string" || passphrase.length === 0)) {
+    throw new ConfigError("encryption.passphrase", "must be a non-empty string");
+  }
+  // age encrypts a file to recipients or to one passphrase, never both (age-encryption.org/v1).
+  if (passphrase !== undefined && resolved.recipients.length > 0) {
+    throw new ConfigError("encryption", "give recipients or a passphrase, not both: age encrypts to one or the other");
+  }
+  return resolved;
 }
 
 export function resolveBackupperOptions(options: BackupperOptions): ResolvedBackupperOptions {
@@ -121,6 +168,7 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
     compression: oneOf("compression", options.compression, ["gzip", "none"], "gzip"),
     compressionLevel: level,
     compressionWorkers: workers,
+    encryption: resolveEncryption(options.encryption),
     interval: duration("interval", options.interval, 21_600_000, 1),
     initialDelay: duration("initialDelay", options.initialDelay, 60_000, 0),
     incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),

@@ -158,13 +158,17 @@ export interface BackupMeta {
    * same, as does `ProgressEvent.bytesStored`; inside the library the quantity is `storedSize`.
    */
   compressedSize?: number;
-  /** SHA-256 hex of the original bytes. */
-  checksum: string;
+  /** SHA-256 hex of the original bytes; absent for an encrypted backup, whose metadata reveals nothing of them but `size`. */
+  checksum?: string;
   /** Whether the stored bytes are gzip (absent in bunqueue's oldest format: raw). */
   compressed?: boolean;
   format?: string;
   name?: string;
   compression?: "gzip" | "none";
+  /** `"age"` for an encrypted backup; absent when stored in the clear. */
+  encryption?: "age";
+  /** The source file's permission bits, octal (`"600"`), which a restore to a new path gives the file. */
+  mode?: string;
   /** SHA-256 hex of the stored bytes. */
   storedChecksum?: string;
   [field: string]: unknown;
@@ -181,7 +185,7 @@ export interface BackupInfo {
   size: number | undefined;
   /** Stored size in bytes (see `BackupMeta.compressedSize`). */
   compressedSize: number;
-  /** SHA-256 hex of the original bytes (undefined for a backup without metadata). */
+  /** SHA-256 hex of the original bytes (undefined for a backup without metadata, and for an encrypted one). */
   checksum: string | undefined;
   compressed: boolean | undefined;
   /** False for a backup without metadata (bunqueue's oldest): it can only be restored with `allowUnverified`. */

@@ -12,7 +12,7 @@ export const EXIT_CODES = {
   USAGE: 2,
   /** No such backup. */
   NOT_FOUND: 3,
-  /** A backup failed verification: checksum mismatch, corrupt data, invalid or missing metadata. */
+  /** A backup failed verification: checksum mismatch, corrupt data, invalid or missing metadata; or it cannot be decrypted with the keys given. */
   INTEGRITY: 4,
   /** The restore target exists and `--force` was not given. */
   TARGET_EXISTS: 5,
@@ -38,6 +38,7 @@ const BY_ERROR_CODE: Record<BackupErrorCode, ExitCode> = {
   CORRUPT_DATA: EXIT_CODES.INTEGRITY,
   INVALID_METADATA: EXIT_CODES.INTEGRITY,
   UNVERIFIED: EXIT_CODES.INTEGRITY,
+  DECRYPT: EXIT_CODES.INTEGRITY,
   TARGET_EXISTS: EXIT_CODES.TARGET_EXISTS,
   ADAPTER: EXIT_CODES.STORAGE,
   IN_PROGRESS: EXIT_CODES.IN_PROGRESS,

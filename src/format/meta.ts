@@ -55,8 +55,11 @@ export function parseMeta(key: string, bytes: Uint8Array): BackupMeta {
     timestamp: obj.timestamp,
     version: obj.version,
     size: size(key, obj, "size", true)!,
-    checksum: sha256(key, obj, "checksum", true)!,
   };
+  // An encrypted backup's metadata holds nothing computed from the original but its size (§2).
+  if (obj.encryption !== undefined && obj.encryption !== "age") fail(key, "encryption", `"encryption" must be "age", got ${JSON.stringify(obj.encryption)}`);
+  const checksum = sha256(key, obj, "checksum", obj.encryption === undefined);
+  if (checksum !== undefined) meta.checksum = checksum;
   const compressedSize = size(key, obj, "compressedSize", false);
   if (compressedSize !== undefined) meta.compressedSize = compressedSize;
   const storedChecksum = sha256(key, obj, "storedChecksum", false);
@@ -71,6 +74,7 @@ export function parseMeta(key: string, bytes: Uint8Array): BackupMeta {
   }
   if (obj.format !== undefined && typeof obj.format !== "string") fail(key, "format", '"format" must be a string');
   if (obj.name !== undefined && typeof obj.name !== "string") fail(key, "name", '"name" must be a string');
+  if (obj.mode !== undefined && (typeof obj.mode !== "string" || !/^[0-7]{3,4}$/.test(obj.mode))) fail(key, "mode", '"mode" must be an octal string such as "600"');
   return meta;
 }
 

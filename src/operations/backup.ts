@@ -8,7 +8,7 @@ import type { Codec } from "../codec/index.js";
 import type { Context } from "../context.js";
 import { SourceError, throwIfAborted, toBackupError, toSourceError, type BackupError } from "../errors.js";
 import { metaKeyOf, randomId, stagedDataKey } from "../format/keys.js";
-import { FORMAT, encodeMeta } from "../format/meta.js";
+import { encodeMeta } from "../format/meta.js";
 import { progressReporter } from "../pipeline/progress.js";
 import { describeStages, type StageFacts } from "../pipeline/stages.js";
 import { encode } from "../pipeline/write.js";
@@ -66,7 +66,7 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
   const progress = progressReporter((bytesRead, bytesStored) =>
     ctx.emitter.emit("progress", { operation: "backup", key, bytesRead, bytesStored, totalBytes: snapshot.size }),
   );
-  const { body, original, stored, sourceFailure } = encode(snapshot.stream, ctx.stages, codec, ctx.options, progress);
+  const { body, original, checksum, stored, sourceFailure } = encode(snapshot.stream, ctx.stages, codec, ctx.options, progress);
   try {
     try {
       await ctx.storage.put(key, body, {
@@ -88,9 +88,9 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
       version: VERSION,
       size: original.size,
       compressedSize: stored.size,
-      checksum: original.digest(),
+      checksum: checksum(),
       ...facts.meta,
-      format: FORMAT,
+      format: facts.format,
       name: ctx.scope.name,
       storedChecksum: stored.digest(),
     };

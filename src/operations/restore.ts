@@ -112,7 +112,7 @@ function readOpened(
     ctx.emitter.emit("progress", { operation, key, bytesRead, bytesStored, totalBytes: meta?.size }),
   );
   return ctx.codec().then((codec) =>
-    readBackup({ storage: ctx.storage, key, meta, codec, maxBytes: ctx.options.maxRestoreBytes, progress, signal, sink }),
+    readBackup({ storage: ctx.storage, key, meta, codec, stageOptions: ctx.options, maxBytes: ctx.options.maxRestoreBytes, progress, signal, sink }),
   );
 }
 

@@ -1,9 +1,13 @@
 import type { Codec } from "../codec/index.js";
 
-/** Size and SHA-256 of the bytes passing one point of a pipeline: the original, or the stored. */
-export interface Meter {
+/** Size of the bytes passing one point of a pipeline. */
+export interface Counter {
   readonly size: number;
   add(chunk: Uint8Array): void;
+}
+
+/** Size and SHA-256 of the bytes passing one point of a pipeline: the original, or the stored. */
+export interface Meter extends Counter {
   /** Lowercase hex; ends the meter. */
   digest(): string;
 }
@@ -19,4 +23,14 @@ export function meter(codec: Codec): Meter {
     digest: () => hash.digest(),
   };
   return measured;
+}
+
+export function counter(): Counter {
+  const counted = {
+    size: 0,
+    add(chunk: Uint8Array) {
+      counted.size += chunk.byteLength;
+    },
+  };
+  return counted;
 }

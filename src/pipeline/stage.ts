@@ -8,11 +8,20 @@ import type { BackupMeta } from "../types.js";
 
 type Transform = ReadableWritablePair<Uint8Array, Uint8Array>;
 
+/** Validated `encryption` keys (`BackupperOptions.encryption`): what encrypts new backups, and what decrypts. */
+export interface EncryptionKeys {
+  recipients: readonly string[];
+  passphrase: string | undefined;
+  identities: readonly string[];
+}
+
 /** The backupper options a stage's encoder is tuned by (its own `ResolvedBackupperOptions` fields). */
 export interface StageOptions {
   compression: string;
   compressionLevel: number;
   compressionWorkers: number;
+  /** Keys to encrypt new backups with, and to decrypt with on restore. */
+  encryption: EncryptionKeys;
 }
 
 /** A stage without `encode` and `decode` passes the bytes through unchanged (compression `"none"`). */
@@ -25,14 +34,24 @@ export interface Stage {
   readonly contentType?: string;
   /** The metadata fields it writes. */
   readonly meta: Partial<BackupMeta>;
+  /** The `format` a reader needs to know to undo it (docs/FORMAT.md §4); absent: `backupper/1`. */
+  readonly format?: string;
+  /**
+   * Its output must not reveal the original (encryption): the metadata then holds no value
+   * computed from the original except its size (docs/FORMAT.md §2).
+   */
+  readonly hidesOriginal?: boolean;
   /** The first bytes of its output, which name it when neither metadata nor key does. */
   readonly magic?: Uint8Array;
   encode?(codec: Codec, options: StageOptions): Transform;
-  /** Its inverse; corrupt input errors the stream with a plain `Error`. */
-  decode?(codec: Codec): Transform;
+  /**
+   * Its inverse, for the backup at `key`; corrupt input errors the stream with a plain `Error`,
+   * missing or wrong keys with a `DecryptionError`.
+   */
+  decode?(codec: Codec, options: StageOptions, key: string): Transform;
 }
 
-/** Stages of which every backup uses exactly one: compression (later, encryption). */
+/** Stages of which every backup uses exactly one: compression, then encryption. */
 export interface Layer {
   readonly stages: readonly Stage[];
   /** The stage new backups use under `options`. */

@@ -3,14 +3,17 @@
  * ones, grouped in layers. Backup runs each layer's chosen stage, innermost first; restore undoes
  * them outermost first, taking each stage from the metadata, else the key's suffix, else the
  * magic bytes (bunqueue's keys say nothing, docs/FORMAT.md §3). A new stage is a module and an
- * entry here; a new layer (encryption) is one more entry in `LAYERS`.
+ * entry here; a new layer is one more entry in `LAYERS`.
  */
 import type { Codec } from "../codec/index.js";
 import { BackupError, CorruptDataError, messageOf } from "../errors.js";
+import { FORMAT } from "../format/meta.js";
 import type { BackupMeta } from "../types.js";
 import { peek, tap } from "../util/streams.js";
 import { gzip } from "./compression/gzip.js";
 import { none } from "./compression/none.js";
+import { age } from "./encryption/age.js";
+import { none as unencrypted } from "./encryption/none.js";
 import type { Layer, Stage, StageOptions } from "./stage.js";
 
 const byName = (stages: readonly Stage[], name: unknown): Stage | undefined => stages.find((stage) => stage.name === name);
@@ -24,8 +27,17 @@ const compression: Layer = {
   named: (meta) => byName(COMPRESSION, meta.compression ?? (typeof meta.compressed === "boolean" ? (meta.compressed ? "gzip" : "none") : undefined)),
 };
 
+const ENCRYPTION = [age, unencrypted];
+
+const encryption: Layer = {
+  stages: ENCRYPTION,
+  chosen: ({ encryption: keys }) => (keys.recipients.length > 0 || keys.passphrase !== undefined ? age : unencrypted),
+  // Metadata without `encryption` is of a backup stored in the clear (docs/FORMAT.md §2).
+  named: (meta) => byName(ENCRYPTION, meta.encryption ?? "none"),
+};
+
 /** Innermost first. */
-const LAYERS: readonly Layer[] = [compression];
+const LAYERS: readonly Layer[] = [compression, encryption];
 
 /** Content-Type of data no stage has transformed (docs/FORMAT.md §1). */
 const RAW_TYPE = "application/octet-stream";
@@ -40,6 +52,10 @@ export interface StageFacts {
   keySuffix: string;
   contentType: string;
   meta: Partial<BackupMeta>;
+  /** The newest format a stage needs (docs/FORMAT.md §4). */
+  format: string;
+  /** Whether the metadata must hold no value computed from the original except its size (§2). */
+  hidesOriginal: boolean;
 }
 
 export function describeStages(stages: readonly Stage[]): StageFacts {
@@ -47,6 +63,8 @@ export function describeStages(stages: readonly Stage[]): StageFacts {
     keySuffix: stages.map((stage) => stage.keySuffix).join(""),
     contentType: stages.reduce((type, stage) => stage.contentType ?? type, RAW_TYPE),
     meta: Object.assign({}, ...stages.map((stage) => stage.meta)),
+    format: stages.reduce((format, stage) => stage.format ?? format, FORMAT),
+    hidesOriginal: stages.some((stage) => stage.hidesOriginal === true),
   };
 }
 
@@ -60,7 +78,7 @@ export function encodeStages(stream: ReadableStream<Uint8Array>, stages: readonl
  * The stored bytes of the backup at `key` through the decoders of its stages. A decoder's own
  * failure is the stored data's fault: a `CorruptDataError`.
  */
-export async function decodeStages(stream: ReadableStream<Uint8Array>, key: string, meta: BackupMeta | undefined, codec: Codec): Promise<ReadableStream<Uint8Array>> {
+export async function decodeStages(stream: ReadableStream<Uint8Array>, key: string, meta: BackupMeta | undefined, codec: Codec, options: StageOptions): Promise<ReadableStream<Uint8Array>> {
   let unread = key;
   for (const layer of [...LAYERS].reverse()) {
     let stage = meta && layer.named(meta);
@@ -73,7 +91,7 @@ export async function decodeStages(stream: ReadableStream<Uint8Array>, key: stri
     if (unread.endsWith(stage.keySuffix)) unread = unread.slice(0, unread.length - stage.keySuffix.length);
     const { name } = stage;
     if (stage.decode) {
-      stream = tap(stream.pipeThrough(stage.decode(codec)), () => undefined, (error) =>
+      stream = tap(stream.pipeThrough(stage.decode(codec, options, key)), () => undefined, (error) =>
         BackupError.is(error) ? error : new CorruptDataError(key, `stored data does not decode as ${name}: ${messageOf(error)}`, { cause: error }),
       );
     }

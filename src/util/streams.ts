@@ -36,6 +36,32 @@ export function tap(
   );
 }
 
+/**
+ * A transform whose output stream `make` builds, asynchronously, from its input stream: how a
+ * library that maps a `ReadableStream` to a promised one (age-encryption) becomes a pipeline
+ * stage. `make` runs on the first read, so nothing is loaded or computed for an unread stream.
+ */
+export function transformOf(make: (input: ReadableStream<Uint8Array>) => Promise<ReadableStream<Uint8Array>>): ReadableWritablePair<Uint8Array, Uint8Array> {
+  const { readable: input, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  let output: Promise<ReadableStreamDefaultReader<Uint8Array>> | undefined;
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        output ??= make(input).then((stream) => stream.getReader());
+        const result = await (await output).read();
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
+      },
+      async cancel(reason) {
+        const reader = await output?.catch(() => undefined);
+        await (reader ? reader.cancel(reason) : input.cancel(reason));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { writable, readable };
+}
+
 /** Reads a whole (small) stream into one buffer, failing once it grows past `limit` bytes. */
 export async function readAll(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];

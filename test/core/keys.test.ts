@@ -13,13 +13,19 @@ describe("key scheme", () => {
 
   it("parses its own keys back", () => {
     const key = dataKey("backups/", "queue", at, "abcd1234", true);
-    expect(parseDataKey("backups/", "queue", key)).toEqual({ timestamp: at, id: "abcd1234", gzSuffix: true });
+    expect(parseDataKey("backups/", "queue", key)).toEqual({ timestamp: at, id: "abcd1234", suffix: ".gz" });
+  });
+
+  it("parses the suffixes of every stage combination, and no other (docs/FORMAT.md §1)", () => {
+    const base = "backups/queue-2026-11-26T12-00-00-000Z-abcd1234.db";
+    for (const suffix of ["", ".gz", ".zst", ".age", ".gz.age", ".zst.age"]) expect(parseDataKey("backups/", "queue", base + suffix)?.suffix).toBe(suffix);
+    for (const suffix of [".age.gz", ".gz.gz", ".age.age", ".gz.zst", ".aged"]) expect(parseDataKey("backups/", "queue", base + suffix)).toBeUndefined();
   });
 
   it("parses bunqueue keys, with and without a uuid", () => {
     const uuid = "0b9f3c1e-4a4e-4f8e-9a61-5d8f1f6a2c3b";
     const p = parseDataKey("backups/", "bunqueue", `backups/bunqueue-2026-11-26T12-00-00-000Z-${uuid}.db`);
-    expect(p).toEqual({ timestamp: at, id: uuid, gzSuffix: false });
+    expect(p).toEqual({ timestamp: at, id: uuid, suffix: "" });
     expect(isLegacyId(p!.id)).toBe(true);
     expect(parseDataKey("backups/", "bunqueue", "backups/bunqueue-2026-11-26T12-00-00-000Z.db")?.id).toBeUndefined();
     expect(isLegacyId("abcd1234")).toBe(false);

@@ -8,15 +8,22 @@ const bytes = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v
 
 describe("metadata", () => {
   it("accepts bunqueue's current format and keeps unknown fields", () => {
-    const meta = parseMeta("k", bytes({ ...good, encryption: { alg: "x" } }));
+    const meta = parseMeta("k", bytes({ ...good, lease: { alg: "x" } }));
     expect(meta).toMatchObject(good);
-    expect(meta.encryption).toEqual({ alg: "x" });
+    expect(meta.lease).toEqual({ alg: "x" });
     expect(metaSaysGzip(meta)).toBe(true);
   });
 
   it("accepts bunqueue's oldest format and leaves compression to sniffing", () => {
     const meta = parseMeta("k", bytes({ timestamp: good.timestamp, version: "0.1", size: 10, checksum: SUM }));
     expect(metaSaysGzip(meta)).toBeUndefined();
+  });
+
+  it("accepts an encrypted backup's metadata without a checksum of the original (docs/FORMAT.md §2)", () => {
+    const { checksum: _, ...sealed } = { ...good, encryption: "age", format: "backupper/2", mode: "600", storedChecksum: "b".repeat(64) };
+    const meta = parseMeta("k", bytes(sealed));
+    expect(meta).toEqual(sealed);
+    expect("checksum" in meta).toBe(false);
   });
 
   it("round-trips what it encodes", () => {
@@ -42,6 +49,10 @@ describe("metadata", () => {
     ["unknown compression", { ...good, compression: "zstd" }, "compression"],
     ["contradiction", { ...good, compressed: true, compression: "none" }, "compression"],
     ["bad storedChecksum", { ...good, storedChecksum: 5 }, "storedChecksum"],
+    ["unknown encryption", { ...good, encryption: "rot13" }, "encryption"],
+    ["bad checksum of an encrypted backup", { ...good, encryption: "age", checksum: "xyz" }, "checksum"],
+    ["numeric mode", { ...good, mode: 384 }, "mode"],
+    ["non-octal mode", { ...good, mode: "689" }, "mode"],
   ])("rejects %s with a typed error naming the field", (_label, value, field) => {
     const input = value instanceof Uint8Array ? value : bytes(value);
     let error: unknown;

@@ -6,14 +6,17 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { getCodec } from "../../src/codec/index.js";
-import { CorruptDataError } from "../../src/errors.js";
+import { generateIdentity, identityToRecipient } from "age-encryption";
+import { CorruptDataError, DecryptionError } from "../../src/errors.js";
 import { parseDataKey, stagedDataKey } from "../../src/format/keys.js";
 import { decodeStages, describeStages, encodeStages, stagesFor } from "../../src/pipeline/stages.js";
 import { streamOf } from "../../src/util/streams.js";
+import type { StageOptions } from "../../src/pipeline/stage.js";
 import type { BackupMeta } from "../../src/types.js";
 import { chunksOf, randomBytes } from "../helpers/data.js";
 
-const options = (compression: "gzip" | "none") => ({ compression, compressionLevel: 6, compressionWorkers: 1 });
+const clear = { recipients: [], passphrase: undefined, identities: [] };
+const options = (compression: "gzip" | "none", encryption: StageOptions["encryption"] = clear): StageOptions => ({ compression, compressionLevel: 6, compressionWorkers: 1, encryption });
 const at = new Date("2026-11-26T12:00:00.000Z");
 const meta = (fields: Partial<BackupMeta>): BackupMeta => ({ timestamp: at.toISOString(), version: "x", size: 0, checksum: "0".repeat(64), ...fields });
 
@@ -32,6 +35,20 @@ describe("stages of a new backup", () => {
     expect(parseDataKey("backups/", "q", key)).toBeDefined();
     expect(facts.contentType).toBe(contentType);
     expect(facts.meta).toEqual(fields);
+    expect(facts.format).toBe("backupper/1");
+    expect(facts.hidesOriginal).toBe(false);
+  });
+
+  it.each([
+    ["gzip", ".db.gz.age", { compressed: true, compression: "gzip", encryption: "age" }],
+    ["none", ".db.age", { compressed: false, compression: "none", encryption: "age" }],
+  ] as const)("%s, encrypted: key, metadata and format of age (docs/FORMAT.md §1, §2, §4)", (compression, ending, fields) => {
+    const facts = describeStages(stagesFor(options(compression, { ...clear, passphrase: "p" })));
+    expect(stagedDataKey("backups/", "q", at, "abcd1234", facts.keySuffix).endsWith(ending)).toBe(true);
+    expect(facts.contentType).toBe("application/octet-stream");
+    expect(facts.meta).toEqual(fields);
+    expect(facts.format).toBe("backupper/2");
+    expect(facts.hidesOriginal).toBe(true);
   });
 
   it("encodes and decodes back to the original", async () => {
@@ -41,10 +58,43 @@ describe("stages of a new backup", () => {
       const stages = stagesFor(options(compression));
       const stored = await bytesOf(encodeStages(streamOf(data), stages, codec, options(compression)));
       const key = stagedDataKey("backups/", "q", at, "abcd1234", describeStages(stages).keySuffix);
-      const back = await bytesOf(await decodeStages(streamOf(stored), key, meta(describeStages(stages).meta), codec));
+      const back = await bytesOf(await decodeStages(streamOf(stored), key, meta(describeStages(stages).meta), codec, options(compression)));
       expect(back.equals(data)).toBe(true);
     }
   });
+
+  it("encrypts to recipients, decrypts with any one identity of them, and names a missing or wrong key", async () => {
+    const codec = await getCodec("portable");
+    const data = randomBytes(300_000);
+    const [a, b, stranger] = await Promise.all([generateIdentity(), generateIdentity(), generateIdentity()]);
+    const keys = { ...clear, recipients: await Promise.all([identityToRecipient(a), identityToRecipient(b)]) };
+    const stages = stagesFor(options("gzip", keys));
+    const stored = await bytesOf(encodeStages(streamOf(data), stages, codec, options("gzip", keys)));
+    expect(stored.subarray(0, 22).toString()).toBe("age-encryption.org/v1\n");
+    const key = stagedDataKey("backups/", "q", at, "abcd1234", describeStages(stages).keySuffix);
+    const decode = (identities: string[], m: BackupMeta | undefined = meta(describeStages(stages).meta)) =>
+      decodeStages(streamOf(stored), key, m, codec, options("gzip", { ...clear, identities })).then(bytesOf);
+    expect((await decode([b])).equals(data)).toBe(true);
+    // Without metadata, the key's `.age` and `.gz` decide.
+    expect((await decode([stranger, a], undefined)).equals(data)).toBe(true);
+    await expect(decode([])).rejects.toMatchObject({ name: "DecryptionError", reason: "no-key" });
+    await expect(decode([stranger])).rejects.toMatchObject({ name: "DecryptionError", reason: "wrong-identity" });
+    const failure = await decode([stranger]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DecryptionError);
+    expect(String((failure as Error).message)).not.toContain(stranger);
+  });
+
+  it("encrypts with a passphrase and says when the passphrase is wrong", async () => {
+    const codec = await getCodec("portable");
+    const data = randomBytes(100_000);
+    const keys = { ...clear, passphrase: "correct horse" };
+    const stages = stagesFor(options("none", keys));
+    const stored = await bytesOf(encodeStages(streamOf(data), stages, codec, options("none", keys)));
+    const key = stagedDataKey("backups/", "q", at, "abcd1234", describeStages(stages).keySuffix);
+    const decode = (passphrase: string) => decodeStages(streamOf(stored), key, meta({ encryption: "age" }), codec, options("none", { ...clear, passphrase })).then(bytesOf);
+    expect((await decode("correct horse")).equals(data)).toBe(true);
+    await expect(decode("battery staple")).rejects.toMatchObject({ name: "DecryptionError", reason: "wrong-passphrase" });
+  }, 30_000);
 });
 
 describe("stages of a stored backup", () => {
@@ -55,20 +105,20 @@ describe("stages of a stored backup", () => {
 
   it("the metadata decides first: `compression`, or bunqueue's `compressed` alone", async () => {
     const codec = await getCodec("portable");
-    expect((await bytesOf(await decodeStages(streamOf(gz), bunqueueKey, meta({ compressed: true }), codec))).equals(data)).toBe(true);
-    expect((await bytesOf(await decodeStages(streamOf(gz), bunqueueKey, meta({ compression: "none" }), codec))).equals(gz)).toBe(true);
+    expect((await bytesOf(await decodeStages(streamOf(gz), bunqueueKey, meta({ compressed: true }), codec, options("gzip")))).equals(data)).toBe(true);
+    expect((await bytesOf(await decodeStages(streamOf(gz), bunqueueKey, meta({ compression: "none" }), codec, options("gzip")))).equals(gz)).toBe(true);
   });
 
   it("then the key's suffix: a .db.gz key is gunzipped, whatever its first bytes", async () => {
     const codec = await getCodec("portable");
-    expect((await bytesOf(await decodeStages(streamOf(gz), ownGzKey, undefined, codec))).equals(data)).toBe(true);
-    await expect(bytesOf(await decodeStages(streamOf(data), ownGzKey, meta({}), codec))).rejects.toThrow(CorruptDataError);
+    expect((await bytesOf(await decodeStages(streamOf(gz), ownGzKey, undefined, codec, options("gzip")))).equals(data)).toBe(true);
+    await expect(bytesOf(await decodeStages(streamOf(data), ownGzKey, meta({}), codec, options("gzip")))).rejects.toThrow(CorruptDataError);
   });
 
   it("then the magic bytes, for keys and metadata that say nothing (bunqueue's, docs/FORMAT.md §3)", async () => {
     const codec = await getCodec("portable");
-    expect((await bytesOf(await decodeStages(streamOf(gz), bunqueueKey, meta({}), codec))).equals(data)).toBe(true);
-    expect((await bytesOf(await decodeStages(streamOf(data), bunqueueKey, undefined, codec))).equals(data)).toBe(true);
-    expect((await bytesOf(await decodeStages(streamOf(new Uint8Array(0)), bunqueueKey, undefined, codec))).byteLength).toBe(0);
+    expect((await bytesOf(await decodeStages(streamOf(gz), bunqueueKey, meta({}), codec, options("gzip")))).equals(data)).toBe(true);
+    expect((await bytesOf(await decodeStages(streamOf(data), bunqueueKey, undefined, codec, options("gzip")))).equals(data)).toBe(true);
+    expect((await bytesOf(await decodeStages(streamOf(new Uint8Array(0)), bunqueueKey, undefined, codec, options("gzip")))).byteLength).toBe(0);
   });
 });

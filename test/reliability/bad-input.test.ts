@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { parseConfig } from "../../src/cli/config.js";
 import { BackupError, ConfigError, InvalidMetadataError, createBackupper, bytesSource, bytesTarget } from "../../src/index.js";
-import { checkName, dataKey, isLegacyId, parseDataKey, timestampToKeyPart } from "../../src/format/keys.js";
+import { checkName, dataKey, isLegacyId, stagedDataKey, parseDataKey, timestampToKeyPart } from "../../src/format/keys.js";
 import { encodeMeta, parseMeta } from "../../src/format/meta.js";
 import { planRetention, type RetentionCandidate, type RetentionPolicy } from "../../src/retention/policy.js";
 import type { BackupMeta, StorageAdapter } from "../../src/types.js";
@@ -115,11 +115,11 @@ describe("metadata parser", () => {
 describe("key parser", () => {
   it(
     "parses every key it writes back to the same time and id, and re-serialises it exactly",
-    property("keys: written keys round-trip", "same timestamp and id", RUNS, fc.property(prefixArb, nameArb, date, idArb, fc.boolean(), (prefix, name, d, id, gz) => {
-      const key = dataKey(prefix, name, d, id, gz);
+    property("keys: written keys round-trip", "same timestamp and id", RUNS, fc.property(prefixArb, nameArb, date, idArb, fc.constantFrom("", ".gz", ".zst", ".age", ".gz.age", ".zst.age"), (prefix, name, d, id, suffix) => {
+      const key = stagedDataKey(prefix, name, d, id, suffix);
       const parsed = parseDataKey(prefix, name, key);
-      expect(parsed).toEqual({ timestamp: d, id, gzSuffix: gz });
-      expect(dataKey(prefix, name, parsed!.timestamp, parsed!.id!, parsed!.gzSuffix)).toBe(key);
+      expect(parsed).toEqual({ timestamp: d, id, suffix });
+      expect(stagedDataKey(prefix, name, parsed!.timestamp, parsed!.id!, parsed!.suffix)).toBe(key);
     })),
   );
 

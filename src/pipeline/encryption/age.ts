@@ -1,0 +1,54 @@
+/**
+ * age encryption (age-encryption.org/v1, docs/FORMAT.md §1–§2): to recipients' public keys or to a
+ * passphrase (scrypt), in authenticated 64 KiB chunks, so any change to the stored bytes, or a
+ * dropped end, fails decryption. `age-encryption` is imported only when a backup is encrypted or
+ * decrypted, so the bundle of a backupper without encryption does not carry it.
+ */
+import { DecryptionError } from "../../errors.js";
+import { transformOf } from "../../util/streams.js";
+import type { Stage } from "../stage.js";
+
+const NO_MATCH = "no identity matched any of the file's recipients";
+
+export const age: Stage = {
+  name: "age",
+  keySuffix: ".age",
+  contentType: "application/octet-stream",
+  meta: { encryption: "age" },
+  format: "backupper/2",
+  hidesOriginal: true,
+  magic: new TextEncoder().encode("age-encryption.org/v1\n"),
+  encode: (_codec, { encryption }) =>
+    transformOf(async (input) => {
+      const { Encrypter } = await import("age-encryption");
+      const encrypter = new Encrypter();
+      if (encryption.passphrase !== undefined) encrypter.setPassphrase(encryption.passphrase);
+      for (const recipient of encryption.recipients) encrypter.addRecipient(recipient);
+      return encrypter.encrypt(input);
+    }),
+  decode: (_codec, { encryption }, key) =>
+    transformOf(async (input) => {
+      if (encryption.passphrase === undefined && encryption.identities.length === 0) {
+        await input.cancel();
+        throw new DecryptionError(key, "no-key");
+      }
+      const { Decrypter } = await import("age-encryption");
+      const decrypter = new Decrypter();
+      // Tried first and never matching, it learns what the header is encrypted to, so a failure can say which key is wrong.
+      let passphraseEncrypted = false;
+      decrypter.addIdentity({
+        unwrapFileKey(stanzas) {
+          passphraseEncrypted = stanzas.some((stanza) => stanza.args[0] === "scrypt");
+          return null;
+        },
+      });
+      for (const identity of encryption.identities) decrypter.addIdentity(identity);
+      if (encryption.passphrase !== undefined) decrypter.addPassphrase(encryption.passphrase);
+      try {
+        return await decrypter.decrypt(input);
+      } catch (error) {
+        if ((error as Error | undefined)?.message !== NO_MATCH) throw error;
+        throw new DecryptionError(key, passphraseEncrypted ? "wrong-passphrase" : "wrong-identity", { cause: error });
+      }
+    }),
+};
