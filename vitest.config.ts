@@ -11,6 +11,7 @@ import { defineConfig } from "vitest/config";
  */
 const RUNTIMES = ["test/runtimes/**/*.test.ts", "test/package/jsr.test.ts", "test/codec/runtimes.test.ts", "test/sources/sqlite-runtimes.test.ts"];
 const INTEGRATION = [
+  "test/adapters/age-interop.test.ts",
   "test/adapters/fs-symlinks.test.ts",
   "test/adapters/s3-conformance.test.ts",
   "test/adapters/s3-rgw.test.ts",
