@@ -102,6 +102,8 @@ export interface SourceSnapshot {
   stream: ReadableStream<Uint8Array>;
   /** Exact size in bytes when known before reading. */
   size?: number;
+  /** The source file's permission bits (`0o600`), recorded in the metadata as `mode`. */
+  mode?: number;
   /** Frees what the snapshot holds (temp files, handles); called once after success, failure or abort. */
   release?(): Promise<void>;
 }
@@ -110,6 +112,8 @@ export interface RestoreBeginOptions {
   force: boolean;
   /** Original size in bytes the restore will write, when known. */
   size?: number;
+  /** Permission bits the backed-up file had (metadata `mode`): a target that creates a new file gives it these. */
+  mode?: number;
   signal?: AbortSignal;
 }
 

@@ -7,12 +7,13 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * 15 kB; it is not met yet (see bench/RESULTS.md for the per-module breakdown). Until then this
  * ceiling keeps the bundle from growing unnoticed: lower it whenever the bundle shrinks, and
  * raise it only in a commit that says what the bytes bought. Last raised from 27 600 (27 382
- * measured) to 28 700 for age encryption's own code: the stage, its options' validation and the
- * `DecryptionError` messages (age-encryption itself is imported dynamically and not counted).
+ * measured) to 29 000 for age encryption's own code: the stage, its options' validation and the
+ * `DecryptionError` messages (age-encryption itself is imported dynamically and not counted),
+ * and the source's `mode` carried to the restore target.
  * Before that from 27 000 for the review fixes (capped, linear-time S3 answers; redaction of JSON
  * output; the cap on metadata-less restores; future-dated keys; the branded error family).
  */
-const CEILING = 28_700;
+const CEILING = 29_000;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

@@ -26,6 +26,18 @@ export interface FsAdapterOptions {
    * mount point that must be present.
    */
   create?: boolean;
+  /** Permission bits of the objects it creates. Default 0o600: a backup is as private as a database should be; widen it (0o640) for a group that may read them. */
+  mode?: number;
+  /** Permission bits of the directories it creates, `root` included. Default 0o700. */
+  dirMode?: number;
+}
+
+function permissions(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0o777) {
+    throw new ConfigError(option, `must be permission bits from 0 to 0o777 (such as 0o640), got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /** Names of in-progress puts: `.<name>.tmp-<12 hex>`. Never listed, and refused as keys. */
@@ -51,13 +63,15 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
   }
   const durable = options.fsync ?? true;
   const create = options.create ?? true;
+  const mode = permissions("mode", options.mode, 0o600);
+  const dirMode = permissions("dirMode", options.dirMode, 0o700);
 
   /** Handles `error` from resolving root: false when root is missing and may be created later, true once created for a write. */
   async function rootMissing(operation: string, forWrite: boolean, error: unknown): Promise<boolean> {
     if (errorCode(error) !== "ENOENT") throw error;
     if (!create) throw new AdapterError("fs", operation, `root directory does not exist: ${root}`, { cause: error });
     if (!forWrite) return false;
-    await mkdir(root, { recursive: true });
+    await mkdir(root, { recursive: true, mode: dirMode });
     return true;
   }
 
@@ -83,9 +97,9 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
   async function openStaged(chain: Dir[], key: string, segments: readonly string[]): Promise<StagedFile> {
     const name = segments[segments.length - 1] as string;
     for (let attempt = 1; ; attempt++) {
-      await descend(chain, key, segments.slice(0, -1), true);
+      await descend(chain, key, segments.slice(0, -1), dirMode);
       try {
-        return await createStagedFile(join(lastOf(chain).path, `.${name}.tmp-${randomSuffix()}`), { durable });
+        return await createStagedFile(join(lastOf(chain).path, `.${name}.tmp-${randomSuffix()}`), { durable, mode });
       } catch (error) {
         // A concurrent delete may have removed the directory as empty between mkdir and open.
         if (errorCode(error) !== "ENOENT" || attempt === 3) throw error;
@@ -164,7 +178,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         const base = await openRoot("get", false);
         if (base === null) return null;
         chain.push(base);
-        if (!(await descend(chain, key, segments.slice(0, -1), false))) return null;
+        if (!(await descend(chain, key, segments.slice(0, -1)))) return null;
         const opened = await ifPresent(openFile(lastOf(chain), segments[segments.length - 1] as string, constants.O_RDONLY));
         if (opened === undefined) return null;
         const { handle } = opened;
@@ -262,10 +276,10 @@ async function closeAll(dirs: readonly Dir[]): Promise<void> {
 /**
  * Extends `chain` (the open root, then open directories below it) by the directories `names`,
  * each checked to really lie inside the root before anything is done in it. Missing ones are
- * made when `create`; otherwise a missing one, or a file in the way, means there is no such key
- * (false). The caller closes the chain.
+ * made with the permission bits `create` when it is given; otherwise a missing one, or a file in
+ * the way, means there is no such key (false). The caller closes the chain.
  */
-async function descend(chain: Dir[], key: string, names: readonly string[], create: boolean): Promise<boolean> {
+async function descend(chain: Dir[], key: string, names: readonly string[], create?: number): Promise<boolean> {
   const base = (chain[0] as Dir).real;
   for (const name of names) {
     const dir = await openChild(lastOf(chain), name, create);
@@ -276,20 +290,20 @@ async function descend(chain: Dir[], key: string, names: readonly string[], crea
   return true;
 }
 
-/** Opens directory `name` of `parent`, made first when missing and `create`; `null` when missing (or a file) otherwise. */
-async function openChild(parent: Dir, name: string, create: boolean): Promise<Dir | null> {
+/** Opens directory `name` of `parent`, made first (with mode `create`) when missing and `create` is given; `null` when missing (or a file) otherwise. */
+async function openChild(parent: Dir, name: string, create: number | undefined): Promise<Dir | null> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await openSubdir(parent, name);
     } catch (error) {
       const code = errorCode(error) ?? "";
-      if (!create && NOT_AN_OBJECT.has(code)) return null;
+      if (create === undefined && NOT_AN_OBJECT.has(code)) return null;
       // Missing: made below and opened again; a concurrent delete may remove it as empty in between.
-      if (!create || code !== "ENOENT" || attempt === 3) throw error;
+      if (create === undefined || code !== "ENOENT" || attempt === 3) throw error;
     }
     try {
       // A link swapped in for `name` meanwhile is not followed by mkdir (EEXIST); descend refuses it once opened.
-      await mkdir(join(parent.path, name));
+      await mkdir(join(parent.path, name), { mode: create });
     } catch (error) {
       if (errorCode(error) !== "EEXIST") throw error;
     }
@@ -305,7 +319,7 @@ async function openChild(parent: Dir, name: string, create: boolean): Promise<Di
 async function removeThrough(chain: Dir[], key: string, segments: readonly string[]): Promise<void> {
   await closeAll(chain.splice(1));
   const dirs = segments.slice(0, -1);
-  if (!(await descend(chain, key, dirs, false))) return;
+  if (!(await descend(chain, key, dirs))) return;
   await removeFile(join(lastOf(chain).path, segments[segments.length - 1] as string));
   await removeEmptyDirs(chain, dirs);
 }

@@ -88,6 +88,11 @@ export function metaSaysGzip(meta: BackupMeta): boolean | undefined {
   return undefined;
 }
 
+/** The permission bits the metadata records (`mode: "600"` → `0o600`), or undefined. */
+export function metaMode(meta: BackupMeta | undefined): number | undefined {
+  return meta?.mode === undefined ? undefined : Number.parseInt(meta.mode, 8);
+}
+
 export function encodeMeta(meta: BackupMeta): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(meta, null, 2) + "\n");
 }

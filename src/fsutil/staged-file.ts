@@ -28,11 +28,14 @@ export interface StagedFileOptions {
   durable: boolean;
   /** Copy mode and owner from this file (the one being replaced). */
   like?: Stats;
+  /** Permission bits of a new file (without `like`), exactly: the umask does not narrow them. Default 0o666 less the umask. */
+  mode?: number;
 }
 
 /** Creates `path` exclusively: it never opens, and so never truncates, a file that exists. */
 export async function createStagedFile(path: string, opts: StagedFileOptions): Promise<StagedFile> {
-  const handle = await open(path, "wx", opts.like === undefined ? 0o666 : opts.like.mode & 0o7777);
+  const mode = opts.like === undefined ? opts.mode : opts.like.mode & 0o7777;
+  const handle = await open(path, "wx", mode ?? 0o666);
   let closed = false;
   let published = false;
   const close = async () => {
@@ -43,6 +46,7 @@ export async function createStagedFile(path: string, opts: StagedFileOptions): P
 
   try {
     if (opts.like !== undefined) await copyMetadata(handle, opts.like);
+    else if (mode !== undefined) await handle.chmod(mode);
   } catch (error) {
     await close().catch(() => undefined);
     await unlink(path).catch(() => undefined);

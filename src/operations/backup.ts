@@ -90,6 +90,7 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
       compressedSize: stored.size,
       checksum: checksum(),
       ...facts.meta,
+      mode: snapshot.mode?.toString(8),
       format: facts.format,
       name: ctx.scope.name,
       storedChecksum: stored.digest(),

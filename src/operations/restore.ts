@@ -7,6 +7,7 @@ import { readMeta } from "../catalog.js";
 import type { Context } from "../context.js";
 import { ConfigError, InvalidKeyError, NotFoundError, UnverifiedBackupError, throwIfAborted } from "../errors.js";
 import { META_SUFFIX, metaKeyOf, parseDataKey } from "../format/keys.js";
+import { metaMode } from "../format/meta.js";
 import { progressReporter } from "../pipeline/progress.js";
 import { readBackup, type ReadRequest, type ReadResult } from "../pipeline/read.js";
 import { checkKey } from "../storage/key.js";
@@ -59,7 +60,7 @@ export async function restore(ctx: Context, key: string, opts: RestoreOptions = 
   const to = targetOf(ctx, opts.to);
   const meta = await openBackup(ctx, key, opts.allowUnverified === true, signal);
   const target = to.description;
-  const staging = await to.begin({ force: opts.force === true, signal, ...(meta ? { size: meta.size } : {}) });
+  const staging = await to.begin({ force: opts.force === true, signal, mode: metaMode(meta), ...(meta ? { size: meta.size } : {}) });
   try {
     const read = await readOpened(ctx, key, meta, "restore", signal, { target, write: (chunk) => staging.write(chunk) });
     throwIfAborted(signal);

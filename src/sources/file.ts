@@ -62,7 +62,7 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
         signal,
         toError: (error) => toSourceError(error, `reading source file ${path} failed`),
       });
-      return { stream, size: stats.size, release: close };
+      return { stream, size: stats.size, mode: stats.mode & 0o777, release: close };
     },
 
     target(to) {
@@ -74,7 +74,8 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
 /**
  * Restores into the file at `path` through `<path>.restore-<id>` in the same directory,
  * renamed over `path` only in `commit()`: until then `path` is byte-identical to before. The
- * replaced file's mode (and owner, when permitted) carry over. A symbolic link at `path` is
+ * replaced file's mode (and owner, when permitted) carry over; a new file gets the mode the
+ * backup recorded (metadata `mode`), or 0600 when it recorded none. A symbolic link at `path` is
  * followed: the file it points to is replaced, the link stays. A link to a file that does not
  * exist is refused, even with `force`. Restored bytes that are a SQLite database (by their
  * header, whatever is at `path` now) never meet the `-wal`/`-shm`/`-journal` left next to it.
@@ -86,7 +87,7 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
   return {
     description: path,
 
-    async begin({ force, signal }): Promise<RestoreStaging> {
+    async begin({ force, signal, mode }): Promise<RestoreStaging> {
       throwIfAborted(signal);
       let staged: StagedFile;
       let target: string;
@@ -109,7 +110,8 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
         target = resolved.target;
         await mkdir(dirname(target), { recursive: true });
         await removeStaleRestores(target);
-        staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing });
+        // A new file gets the backed-up file's mode (a private database stays private); a replaced one keeps its own.
+        staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing, mode: mode ?? 0o600 });
       } catch (error) {
         throw toTargetError(error, path, "cannot start restore");
       }

@@ -165,12 +165,15 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
         throwIfAborted(signal);
       }
       const file = await fileSource(temp, { name: "snapshot" }).snapshot(signal ? { signal } : {});
+      // The temp file is 0600 whatever the database is; the metadata records the database's mode.
+      const { mode } = await stat(path);
       // The open handle keeps the bytes readable; unlinking now means a process killed
       // mid-upload leaves no temp file behind. Where an open file cannot be unlinked
       // (Windows), release() removes it.
       await removeTemp().catch(() => undefined);
       return {
         ...file,
+        mode: mode & 0o777,
         async release() {
           try {
             await file.release?.();
