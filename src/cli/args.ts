@@ -25,6 +25,8 @@ const OPTIONS = {
   "max-age": { type: "string" },
   "max-restore-bytes": { type: "string" },
   to: { type: "string" },
+  recipient: { type: "string", multiple: true },
+  identity: { type: "string", multiple: true },
   force: { type: "boolean", short: "f" },
   "allow-unverified": { type: "boolean" },
   "dry-run": { type: "boolean" },
@@ -40,13 +42,13 @@ export const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "in
 
 /** What each command takes beyond the common flags. */
 export const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["compression-workers", "json"] },
+  now: { key: false, flags: ["compression-workers", "recipient", "json"] },
   list: { key: false, flags: ["json"] },
-  restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "json"] },
-  verify: { key: true, flags: ["json"] },
+  restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "identity", "json"] },
+  verify: { key: true, flags: ["identity", "json"] },
   status: { key: false, flags: ["max-age", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay", "compression-workers"] },
+  run: { key: false, flags: ["initial-delay", "compression-workers", "recipient"] },
 };
 
 export interface Flags {
@@ -61,6 +63,8 @@ export interface Flags {
   "max-age"?: string;
   "max-restore-bytes"?: string;
   to?: string;
+  recipient?: string[];
+  identity?: string[];
   force?: boolean;
   "allow-unverified"?: boolean;
   "dry-run"?: boolean;

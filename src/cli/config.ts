@@ -10,6 +10,7 @@ import { ConfigError } from "../errors.js";
 import { resolveBackupperOptions as checkBackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
 import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
+import { encryptionSettings, type EncryptionSettings } from "./encryption.js";
 import { parseDuration } from "./units.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -50,6 +51,8 @@ export interface CliConfig {
   compressionWorkers: number;
   /** Output cap of a restore without metadata (`createBackupper`'s `maxRestoreBytes`); undefined: the library's default. */
   maxRestoreBytes: number | undefined;
+  /** age keys, and the files that hold them (read by setUp). */
+  encryption: EncryptionSettings;
 }
 
 export type Invocation = Exclude<CommandLine, { kind: "command" }> | { kind: "command"; config: CliConfig };
@@ -234,6 +237,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     initialDelay: initialDelay ? duration(initialDelay) : DEFAULTS.initialDelay,
     compressionWorkers: workers ? wholeNumber(workers) : DEFAULTS.compressionWorkers,
     maxRestoreBytes: maxRestoreBytes ? size(maxRestoreBytes) : undefined,
+    encryption: encryptionSettings(env, flags),
   };
   const origin = {
     name: name?.from ?? source?.from,

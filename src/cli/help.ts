@@ -7,11 +7,16 @@ const WORKERS =
   "--compression-workers <n>  (BACKUP_COMPRESSION_WORKERS) gzip blocks compressed at once, default 1;\n" +
   "                     set it to the cores the backup may use (standard multi-member gzip)";
 
+const RECIPIENT =
+  "--recipient <age1…>  (BACKUP_AGE_RECIPIENTS) encrypt the backup to this age public key; repeatable";
+const IDENTITY =
+  "--identity <file>    (BACKUP_AGE_IDENTITY_FILE) age identity file to decrypt an encrypted backup; repeatable";
+
 const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
   now: {
-    usage: "backupper now [--compression-workers <n>] [--json]",
+    usage: "backupper now [--compression-workers <n>] [--recipient <age1…>]... [--json]",
     about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
-    flags: [WORKERS, "--json               print the backup (and the keys retention deleted) as JSON"],
+    flags: [WORKERS, RECIPIENT, "--json               print the backup (and the keys retention deleted) as JSON"],
   },
   list: {
     usage: "backupper list [--json]",
@@ -19,7 +24,7 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--json               print an array of backups as JSON"],
   },
   restore: {
-    usage: "backupper restore <key> [-f|--force] [--to <path>] [--allow-unverified] [--max-restore-bytes <size>] [--json]",
+    usage: "backupper restore <key> [-f|--force] [--to <path>] [--allow-unverified] [--max-restore-bytes <size>] [--identity <file>]... [--json]",
     about:
       "Download a backup, verify its size and SHA-256 (and a SQLite database's header and integrity),\n" +
       "and only then replace the target atomically. The target is the source unless --to is given;\n" +
@@ -30,13 +35,16 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
       "--allow-unverified   restore a backup without metadata (bunqueue's oldest format): no checksum to check",
       "--max-restore-bytes <size>  (BACKUP_MAX_RESTORE_BYTES) output cap of a backup without metadata, bytes or\n" +
         `                     512MiB, 10GiB; default ${UNVERIFIED_RATIO} × its stored size + ${UNVERIFIED_EXTRA_MIB} MiB, so a decompression bomb stops`,
+      IDENTITY,
       "--json               print the result as JSON",
     ],
   },
   verify: {
-    usage: "backupper verify <key> [--json]",
-    about: "Download a backup and check it end to end (stored and original SHA-256, sizes) without writing anything.",
-    flags: ["--json               print the result as JSON"],
+    usage: "backupper verify <key> [--identity <file>]... [--json]",
+    about:
+      "Download a backup and check it end to end (stored and original SHA-256, sizes) without writing anything.\n" +
+      "An encrypted backup records no SHA-256 of the original: it is decrypted (age authenticates every chunk) and decompressed instead.",
+    flags: [IDENTITY, "--json               print the result as JSON"],
   },
   status: {
     usage: "backupper status [--max-age <duration>] [--json]",
@@ -54,12 +62,12 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--dry-run            only report what would be deleted", "--json               print the report as JSON"],
   },
   run: {
-    usage: "backupper run [--initial-delay <duration>] [--compression-workers <n>]",
+    usage: "backupper run [--initial-delay <duration>] [--compression-workers <n>] [--recipient <age1…>]...",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
       "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
       "Refused while backups are disabled.",
-    flags: ["--initial-delay <d>  delay before the first backup (default 1m)", WORKERS],
+    flags: ["--initial-delay <d>  delay before the first backup (default 1m)", WORKERS, RECIPIENT],
   },
 };
 
@@ -84,6 +92,11 @@ const ENVIRONMENT = `S3 (when no --dir / BACKUP_DIR is given):
   S3_REGION              signing region (or AWS_REGION, AWS_DEFAULT_REGION; default us-east-1, auto on R2)
   S3_ENDPOINT            server URL for R2, MinIO, Spaces, Ceph (or AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)
   S3_FORCE_PATH_STYLE    1/0; default 1 with a custom endpoint, 0 on AWS
+Encryption (age; a backup is encrypted when recipients or a passphrase are given):
+  BACKUP_AGE_RECIPIENTS       age public keys (age1…), separated by commas or spaces
+  BACKUP_AGE_RECIPIENTS_FILE  an age recipients file: one key a line, # comments
+  BACKUP_AGE_IDENTITY_FILE    an age identity file (age-keygen's), to restore and verify
+  BACKUP_PASSPHRASE           passphrase (scrypt) to encrypt and decrypt with (or BACKUP_PASSPHRASE_FILE: its first line)
 An empty variable counts as unset; an invalid value is an error naming it.`;
 
 const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
@@ -91,7 +104,7 @@ const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
   UNEXPECTED: "unexpected error",
   USAGE: "usage or configuration error, or backups disabled",
   NOT_FOUND: "backup not found",
-  INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata",
+  INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata; or no key decrypts it",
   TARGET_EXISTS: "restore target exists (use --force)",
   STORAGE: "storage error (S3 or directory: unreachable, denied, missing bucket)",
   IN_PROGRESS: "a backup is already running",

@@ -117,6 +117,7 @@ export function infoJson(info: BackupInfo) {
     compressedSize: info.compressedSize,
     checksum: info.checksum ?? null,
     compressed: info.compressed ?? null,
+    encrypted: info.meta?.encryption === "age",
     verified: info.verified,
     ...(info.problem === undefined ? {} : { problem: info.problem }),
     ...(info.durationMs === undefined ? {} : { durationMs: info.durationMs }),

@@ -22,12 +22,13 @@ import { createOutput, redactor, type Streams } from "./output.js";
 
 const COMMANDS: Record<CommandName, Command> = { now, list, restore, verify, status, prune, run };
 
-const SECRET_VARIABLES = ["S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN", "AWS_SESSION_TOKEN"];
+const SECRET_VARIABLES = ["S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "BACKUP_PASSPHRASE"];
 
 /** The library's messages name its options; these name the flags. */
 const HINTS: Record<string, string> = {
   TARGET_EXISTS: "use -f/--force to replace it",
   UNVERIFIED: "use --allow-unverified to restore it anyway",
+  DECRYPT: "give the key with --identity <file>, BACKUP_AGE_IDENTITY_FILE, or BACKUP_PASSPHRASE / BACKUP_PASSPHRASE_FILE",
 };
 
 export interface Process extends Streams {

@@ -10,7 +10,7 @@ import type { Command } from "./context.js";
 export const now: Command = async ({ config, out, signal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   let pruned: PruneReport | undefined;
-  const { backupper } = await setUp(config, { pruned: (report) => (pruned = report) });
+  const { backupper } = await setUp(config, out.warn, { pruned: (report) => (pruned = report) });
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
   const info = await backupper.backup({ signal }).finally(stopProgress);
   const deleted = pruned?.deleted.map((d) => d.key) ?? [];
@@ -20,7 +20,7 @@ export const now: Command = async ({ config, out, signal }) => {
   }
   out.line(`Backed up ${config.source} to ${describeDestination(config)}`);
   out.line(`  ${info.key}`);
-  out.line(`  ${sizes(info)}, sha256 ${info.checksum}, ${formatDuration(info.durationMs ?? 0)}`);
+  out.line(`  ${sizes(info)}, ${info.checksum === undefined ? "encrypted (age)" : `sha256 ${info.checksum}`}, ${formatDuration(info.durationMs ?? 0)}`);
   if (deleted.length > 0) out.line(`Retention (keep ${config.retention}) deleted ${deleted.length}: ${deleted.join(", ")}`);
   return EXIT_CODES.OK;
 };
