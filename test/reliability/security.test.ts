@@ -2,17 +2,21 @@
  * Secrets never leak: a run of many failure scenarios with a known secret key and session
  * token, collecting every error (message, stack, cause chain, JSON form), every event payload
  * and every status; none may contain the secret, the token, a signature that was sent or an
- * Authorization header. And a backupper on the fs adapter cannot be steered outside its root.
+ * Authorization header; nor may any contain an age identity or passphrase. And a backupper on the fs adapter cannot be steered outside its root.
  */
 
 import { mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inspect } from "node:util";
+import { generateIdentity, identityToRecipient } from "age-encryption";
 import { getResponse, http, HttpResponse, type RequestHandler } from "msw";
 import { describe, expect, it } from "vitest";
+import { memoryAdapter } from "../../src/adapters/memory.js";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { fsAdapter } from "../../src/fs.js";
 import { BackupError, bytesSource, bytesTarget, createBackupper, type BackupperOptions } from "../../src/index.js";
+import { readObject } from "../helpers/fixtures.js";
 import { adapterOptions, rgwUnavailable, s3Server } from "../helpers/s3.js";
 import { secretWatch } from "../helpers/s3-secrets.js";
 import { ledger } from "./ledger.js";
@@ -114,6 +118,73 @@ describe("secrets in errors, events and status", () => {
       bytesLost: 0,
     });
   });
+});
+
+describe("age keys in errors, events and status", () => {
+  it("no identity or passphrase appears anywhere, whatever fails", async () => {
+    const watch = secretWatch();
+    const identity = await generateIdentity();
+    const stranger = await generateIdentity();
+    const recipient = await identityToRecipient(identity);
+    const PASSPHRASE = "Known passphrase for the leak test 0123";
+    const adapter = memoryAdapter();
+    const events: string[] = [];
+    const make = (encryption: BackupperOptions["encryption"]) =>
+      createBackupper({
+        adapter,
+        encryption,
+        source: bytesSource(new Uint8Array(4096).fill(9), { name: "sec" }),
+        on: {
+          started: (e) => events.push(JSON.stringify(e)),
+          succeeded: (e) => events.push(JSON.stringify(e)),
+          failed: (e) => {
+            events.push(JSON.stringify({ ...e, error: undefined }));
+            watch.seen(e.error);
+          },
+        },
+      });
+    const sealed = await make({ recipients: [recipient] }).backup();
+    const passphrased = await make({ passphrase: PASSPHRASE }).backup();
+    const attempts: Array<[BackupperOptions["encryption"], string]> = [
+      [{ identities: [stranger] }, sealed.key],
+      [{ identities: [stranger], passphrase: `${PASSPHRASE}!` }, passphrased.key],
+      [undefined, sealed.key],
+      [{ identities: [identity] }, passphrased.key],
+    ];
+    for (const [encryption, key] of attempts) {
+      const b = make(encryption);
+      for (const call of [() => b.restore(key, { to: bytesTarget() }), () => b.verify(key)]) {
+        await call().then(
+          () => expect.unreachable(`${key} opened with the wrong key`),
+          (e: unknown) => watch.seen(e),
+        );
+      }
+      events.push(JSON.stringify(b.status()), inspect(b));
+    }
+    // Tampered ciphertext, read with the right identity.
+    const stored = await readObject(adapter, sealed.key);
+    stored[stored.length >> 1]! ^= 1;
+    await adapter.put(sealed.key, stored);
+    await make({ identities: [identity] }).verify(sealed.key).catch((e: unknown) => watch.seen(e));
+    // Malformed keys in the options.
+    for (const bad of [{ identities: [`${identity}x`] }, { identities: [identity.slice(0, 30)] }, { passphrase: PASSPHRASE, recipients: [recipient] }]) {
+      try {
+        make(bad);
+      } catch (e) {
+        watch.seen(e);
+      }
+    }
+    for (const e of events) watch.seen(new Error(e));
+    watch.assertClean([identity, stranger, identity.slice(16, 40), stranger.slice(16, 40), PASSPHRASE]);
+    log.record({
+      kind: "security",
+      scenario: "age identities and passphrases across wrong-key, no-key, tampered and bad-option scenarios",
+      expected: "no identity or passphrase in any error/event/status/inspect",
+      observed: `${watch.errorCount} texts scanned: clean`,
+      faults: attempts.length + 4,
+      bytesLost: 0,
+    });
+  }, 120_000);
 });
 
 describe("fs adapter stays inside its root", () => {
