@@ -50,4 +50,18 @@ describe("large streams", () => {
     expect(out.restored).toEqual({ size: big, sha256: out.checksum });
     expect(out.peakRss).toBeLessThan(160 * MiB);
   }, 600_000);
+
+  it("a 512 MiB encrypted (age) backup and restore to fs stay under 160 MiB peak RSS too", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(import.meta.dirname, "../fixtures/rss-backup.mjs"), String(size), join(dir, "rss-age"), "age"],
+      { maxBuffer: 1 << 20 },
+    );
+    const out = JSON.parse(stdout);
+    console.log(`512 MiB encrypted backup+restore: peak RSS ${(out.peakRss / MiB).toFixed(1)} MiB (after backup ${(out.afterBackup / MiB).toFixed(1)} MiB)`);
+    expect(out.key).toMatch(/\.db\.gz\.age$/);
+    expect(out.checksum).toBeUndefined();
+    expect(out.restored).toEqual({ size, sha256: expected });
+    expect(out.peakRss).toBeLessThan(160 * MiB);
+  }, 600_000);
 });
