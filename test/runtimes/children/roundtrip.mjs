@@ -1,7 +1,9 @@
 // The runtime matrix's S3 check, on Web APIs only so the same code runs on Node, Bun, Deno
 // and workerd: backup → list → restore → verify of ~11 MiB through the BUILT package against a
 // real S3 server, a byte-for-byte comparison, and a verify by each codec, which both tells
-// which codec "auto" picked here and proves the two read each other's gzip.
+// which codec "auto" picked here and proves the two read each other's gzip; then the same
+// bytes encrypted to an age recipient and restored with its identity.
+import { generateIdentity, identityToRecipient } from "age-encryption";
 import { bytesSource, bytesTarget, createBackupper } from "backupper";
 import { s3Adapter } from "backupper/s3";
 
@@ -65,7 +67,14 @@ export async function s3RoundTrip(s3Options) {
   const verified = await backupper.verify(info.key);
   const native = await verifyWith("native", options, info.key);
   const portable = await verifyWith("portable", options, info.key);
+  const identity = await generateIdentity();
+  const sealedTarget = bytesTarget();
+  const sealed = createBackupper({ ...options, source: bytesSource(original, { name: "matrix", target: sealedTarget }), encryption: { recipients: [await identityToRecipient(identity)], identities: [identity] } });
+  const sealedInfo = await sealed.backup();
+  await sealed.restore(sealedInfo.key);
   return {
+    encryptedKey: sealedInfo.key,
+    encryptedIdentical: equalBytes(sealedTarget.bytes ?? new Uint8Array(), original),
     codec: native ? "native" : "portable",
     size: info.size,
     compressedSize: info.compressedSize,
