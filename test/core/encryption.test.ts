@@ -11,9 +11,9 @@ import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { fileSource, fsAdapter } from "../../src/fs.js";
-import { bytesSource, bytesTarget, createBackupper, type StorageAdapter } from "../../src/index.js";
+import { BackupError, bytesSource, bytesTarget, createBackupper, streamSource, type StorageAdapter } from "../../src/index.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
-import { readObject } from "../helpers/fixtures.js";
+import { listKeys, readObject } from "../helpers/fixtures.js";
 
 let dir: string;
 let identity: string;
@@ -145,6 +145,40 @@ describe("damaged ciphertext", () => {
     await writeFile(metaFile, JSON.stringify({ ...meta, compressedSize: cut.length, storedChecksum: sha256(cut) }));
     await expect(reader.restore(info.key, { force: true })).rejects.toMatchObject({ code: "CORRUPT_DATA" });
     expect(await readFile(target, "utf8")).toBe("the target as it was");
+  });
+});
+
+describe("failures while encrypting", () => {
+  const codeOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: unknown) => (BackupError.is(e) ? e.code : `untyped: ${String(e)}`));
+
+  it("a source that fails mid-stream is a SourceError, an abort is ABORTED, and neither leaves an object", async () => {
+    const adapter = memoryAdapter();
+    const encryption = { recipients: [recipient] };
+    let sent = 0;
+    const failing = streamSource(
+      () =>
+        new ReadableStream({
+          pull(c) {
+            if (sent++ === 20) c.error(new Error("disk went away"));
+            else c.enqueue(randomBytes(1 << 16, sent));
+          },
+        }),
+      { name: "db" },
+    );
+    expect(await codeOf(createBackupper({ adapter, source: failing, encryption }).backup())).toBe("SOURCE");
+    const controller = new AbortController();
+    const endless = streamSource(
+      () =>
+        new ReadableStream({
+          pull(c) {
+            c.enqueue(randomBytes(1 << 16));
+            if (++sent > 40) controller.abort();
+          },
+        }),
+      { name: "db" },
+    );
+    expect(await codeOf(createBackupper({ adapter, source: endless, encryption }).backup({ signal: controller.signal }))).toBe("ABORTED");
+    expect(await listKeys(adapter)).toEqual([]);
   });
 });
 
