@@ -39,6 +39,18 @@ export function encryptionSettings(env: Readonly<Record<string, string | undefin
   return settings;
 }
 
+/** How new backups are encrypted and what can decrypt, for `status`: counts and file names, never a key. */
+export function describeEncryption(settings: EncryptionSettings): string {
+  const recipients = [
+    ...(settings.recipients.length > 0 ? [`${settings.recipients.length} recipient${settings.recipients.length === 1 ? "" : "s"}`] : []),
+    ...(settings.recipientsFile === undefined ? [] : [`recipients from ${settings.recipientsFile}`]),
+  ];
+  const passphrase = settings.passphrase !== undefined || settings.passphraseFile !== undefined;
+  const writes = recipients.length > 0 ? `age to ${recipients.join(" and ")}` : passphrase ? "age with a passphrase" : "none";
+  const reads = [...settings.identityFiles, ...(passphrase && recipients.length > 0 ? ["a passphrase"] : [])];
+  return reads.length > 0 ? `${writes}; decrypts with ${reads.join(", ")}` : writes;
+}
+
 async function readKeyFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, "utf8");

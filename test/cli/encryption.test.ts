@@ -109,6 +109,13 @@ describe("the bin with age keys", () => {
     expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, error: { code: "DECRYPT" } });
   }, 60_000);
 
+  it("status says how backups are encrypted, by counts and file names", async () => {
+    const text = (await cli(["status", "--name", "queue"], { BACKUP_AGE_RECIPIENTS: `${recipient},${recipient}`, BACKUP_AGE_IDENTITY_FILE: identityFile })).stdout;
+    expect(text).toContain(`Encryption   age to 2 recipients; decrypts with ${identityFile}`);
+    expect((await cli(["status", "--name", "queue"], { BACKUP_PASSPHRASE: "right passphrase here" })).stdout).toContain("Encryption   age with a passphrase");
+    expect((await cli(["status", "--name", "queue"])).stdout).toContain("Encryption   none");
+  });
+
   it("never printed an identity or a passphrase", () => {
     const all = outputs.join("\n");
     for (const secret of [identity, "right passphrase here", "wrong passphrase here", "correct horse"]) expect(all).not.toContain(secret);

@@ -34,7 +34,7 @@ const adapters: Array<[string, (run: string) => StorageAdapter]> = [
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-describe.each(adapters)("encrypted round trips on %s", (label, makeAdapter) => {
+describe.each(adapters)("encrypted round trips on %s", (_label, makeAdapter) => {
   it.each(["gzip", "none"] as const)("%s, to a recipient, restored and verified with its identity; the metadata holds no hash of the original", async (compression) => {
     const data = randomBytes(700_000);
     const adapter = makeAdapter(`${compression}-recipient`);
@@ -60,7 +60,6 @@ describe.each(adapters)("encrypted round trips on %s", (label, makeAdapter) => {
     await expect(reader.restore(info.key, { to })).resolves.toMatchObject({ size: data.byteLength, checksum: sha256(data), verified: true });
     expect(sha256(to.bytes!)).toBe(sha256(data));
     await expect(reader.verify(info.key)).resolves.toMatchObject({ size: data.byteLength });
-    void label;
   });
 
   it("with a passphrase, and a wrong passphrase is a DecryptionError saying so", async () => {

@@ -7,6 +7,7 @@ import { FUTURE_TOLERANCE_MS, newestVerified } from "../../retention/policy.js";
 import type { CliConfig } from "../config.js";
 import { sizes } from "../output.js";
 import { describeDestination, setUp } from "../setup.js";
+import { describeEncryption } from "../encryption.js";
 import { formatAge, formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
@@ -54,6 +55,7 @@ export const status: Command = async ({ config, out, signal }) => {
       ...(config.disabled === undefined ? {} : { disabledReason: config.disabled }),
       interval: config.interval,
       retention: config.retention,
+      encryption: describeEncryption(config.encryption),
       backups: backups.length,
       futureDated: future.map((b) => ({ key: b.key, timestamp: b.timestamp.toISOString() })),
       newest: newest
@@ -74,6 +76,7 @@ export const status: Command = async ({ config, out, signal }) => {
     out.line(`Credentials  ${maskKeyId(d.options.accessKeyId)} from ${d.credentialsFrom}${token}, region ${d.options.region}`);
   }
   out.line(`Schedule     ${config.disabled === undefined ? "enabled" : `disabled (${config.disabled})`}, every ${formatDuration(config.interval)}`);
+  out.line(`Encryption   ${describeEncryption(config.encryption)}`);
   out.line(`Backups      ${backups.length} (retention keeps ${config.retention})`);
   out.line(`Newest       ${newest ? `${newest.key}, ${formatAge(age!)} (${newest.timestamp.toISOString()}), ${sizes(newest)}` : "none verified"}`);
   if (future.length > 0) {
