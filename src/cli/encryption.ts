@@ -70,21 +70,29 @@ async function warnIfShared(path: string, warn: (text: string) => void): Promise
   }
 }
 
+/** Where loading keys reports: a warning, and each secret read from a file, which output must redact from then on. */
+export interface KeyReport {
+  warn(text: string): void;
+  conceal(secret: string): void;
+}
+
 /** The `encryption` option the settings make, reading the files they name. */
-export async function loadEncryption(settings: EncryptionSettings, warn: (text: string) => void): Promise<EncryptionOptions | undefined> {
+export async function loadEncryption(settings: EncryptionSettings, report: KeyReport): Promise<EncryptionOptions | undefined> {
   const recipients = [...settings.recipients];
   if (settings.recipientsFile !== undefined) recipients.push(...keyLines(await readKeyFile(settings.recipientsFile, "BACKUP_AGE_RECIPIENTS_FILE")));
   const identities: string[] = [];
   for (const file of settings.identityFiles) {
     const keys = keyLines(await readKeyFile(file, "identity file"));
     if (keys.length === 0) throw new ConfigError("identity file", `${file} holds no age identity (AGE-SECRET-KEY-1…)`);
-    await warnIfShared(file, warn);
+    keys.forEach((key) => report.conceal(key));
+    await warnIfShared(file, report.warn);
     identities.push(...keys);
   }
   let passphrase = settings.passphrase;
   if (settings.passphraseFile !== undefined) {
-    passphrase = (await readKeyFile(settings.passphraseFile, "BACKUP_PASSPHRASE_FILE")).split(/\r?\n/)[0];
-    await warnIfShared(settings.passphraseFile, warn);
+    passphrase = (await readKeyFile(settings.passphraseFile, "BACKUP_PASSPHRASE_FILE")).split(/\r?\n/)[0]!;
+    report.conceal(passphrase);
+    await warnIfShared(settings.passphraseFile, report.warn);
   }
   if (recipients.length === 0 && identities.length === 0 && passphrase === undefined) return undefined;
   return { recipients, identities, ...(passphrase === undefined ? {} : { passphrase }) };

@@ -24,12 +24,16 @@ export interface Output {
   warn(text: string): void;
   /** Shows progress of long transfers on a terminal until the returned function is called; nothing when not a TTY. */
   progress(backupper: Backupper): () => void;
+  /** Redacts `secret` from everything written from now on (a key read from a file). */
+  conceal(secret: string): void;
 }
 
 export interface Redact {
   (text: string): string;
   /** Any JSON-able value: every string in it (keys too) redacted, as `JSON.stringify` would see it. */
   (value: unknown): unknown;
+  /** Adds a secret, for secrets learnt after the start (read from files). */
+  add(secret: string): void;
 }
 
 /** A secret URL-encoded as `encodeURIComponent`, SigV4 (RFC 3986) and HTML forms do it. */
@@ -60,8 +64,12 @@ function forms(secret: string): string[] {
  * masked whole rather than around one of its lines.
  */
 export function redactor(secrets: readonly (string | undefined)[]): Redact {
-  const all = secrets.filter((s): s is string => typeof s === "string").flatMap(forms);
-  const values = [...new Set(all)].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  const known = secrets.filter((s): s is string => typeof s === "string");
+  let values: string[] = [];
+  const learn = () => {
+    values = [...new Set(known.flatMap(forms))].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  };
+  learn();
   const text = (t: string) => values.reduce((out, secret) => out.split(secret).join("***"), t);
   const walk = (value: unknown): unknown => {
     if (typeof value === "string") return text(value);
@@ -71,7 +79,12 @@ export function redactor(secrets: readonly (string | undefined)[]): Redact {
     if (Array.isArray(value)) return value.map(walk);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
   };
-  return walk as Redact;
+  return Object.assign(walk, {
+    add(secret: string) {
+      known.push(secret);
+      learn();
+    },
+  }) as Redact;
 }
 
 const PROGRESS_EVERY_MS = 200;
@@ -87,6 +100,7 @@ export function createOutput(streams: Streams, redact: Redact): Output {
     line: (text = "") => void streams.stdout.write(redact(`${text}\n`)),
     json: (value) => void streams.stdout.write(`${JSON.stringify(redact(value), null, 2)}\n`),
     warn: (text) => void streams.stderr.write(redact(`${text}\n`)),
+    conceal: (secret) => redact.add(secret),
     progress(backupper) {
       if (!tty) return () => undefined;
       let last = 0;

@@ -9,7 +9,7 @@ import { sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
 import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
-import { loadEncryption } from "./encryption.js";
+import { loadEncryption, type KeyReport } from "./encryption.js";
 
 export type SourceKind = "sqlite" | "file";
 
@@ -60,8 +60,8 @@ export interface Setup {
   restoredKind(): SourceKind | undefined;
 }
 
-/** `warn` hears what is worth saying but not fatal (a key file others may read). */
-export async function setUp(config: CliConfig, warn: (text: string) => void, on: BackupHooks = {}): Promise<Setup> {
+/** `out` hears what is worth saying but not fatal (a key file others may read), and the secrets read from key files. */
+export async function setUp(config: CliConfig, out: KeyReport, on: BackupHooks = {}): Promise<Setup> {
   const found = config.source === undefined ? undefined : await sourceAt(config.source, config.name);
   const source = found?.source ?? noSource(config.name);
   // A backup takes its kind from the file backed up; a restore from the bytes restored,
@@ -75,7 +75,7 @@ export async function setUp(config: CliConfig, warn: (text: string) => void, on:
       ...(home === undefined ? {} : { target: (to?: string) => sqliteOrFileTarget(to ?? home, (kind) => (restored = kind)) }),
     },
     ...backupperSettings(config),
-    encryption: await loadEncryption(config.encryption, warn),
+    encryption: await loadEncryption(config.encryption, out),
     on,
   });
   return { backupper, kind: found?.kind, restoredKind: () => restored };

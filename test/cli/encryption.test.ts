@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptionSettings, loadEncryption } from "../../src/cli/encryption.js";
+import { redactor } from "../../src/cli/output.js";
 import { runCli } from "../../src/cli/run-cli.js";
 import { ConfigError } from "../../src/errors.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
@@ -57,20 +58,35 @@ describe("encryption settings", () => {
     const recipientsFile = join(dir, "recipients.txt");
     await writeFile(recipientsFile, `# backup keys\n${recipient}\n\nage1second\n`);
     const warnings: string[] = [];
-    expect(await loadEncryption({ ...encryptionSettings({}, {}), recipientsFile }, (w) => warnings.push(w))).toEqual({ recipients: [recipient, "age1second"], identities: [] });
-    expect(await loadEncryption({ ...encryptionSettings({}, {}), identityFiles: [identityFile] }, (w) => warnings.push(w))).toEqual({ recipients: [], identities: [identity] });
+    const concealed: string[] = [];
+    const report = { warn: (w: string) => void warnings.push(w), conceal: (secret: string) => void concealed.push(secret) };
+    expect(await loadEncryption({ ...encryptionSettings({}, {}), recipientsFile }, report)).toEqual({ recipients: [recipient, "age1second"], identities: [] });
+    expect(concealed).toEqual([]);
+    expect(await loadEncryption({ ...encryptionSettings({}, {}), identityFiles: [identityFile] }, report)).toEqual({ recipients: [], identities: [identity] });
     expect(warnings).toEqual([]);
+    expect(concealed).toEqual([identity]);
     const shared = join(dir, "shared-key.txt");
     await writeFile(shared, `${identity}\n`);
     await chmod(shared, 0o644);
-    await loadEncryption({ ...encryptionSettings({}, {}), identityFiles: [shared] }, (w) => warnings.push(w));
+    await loadEncryption({ ...encryptionSettings({}, {}), identityFiles: [shared] }, report);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/shared-key\.txt is readable by group or others \(mode 644\)/);
     expect(warnings[0]).not.toContain(identity);
     const passphraseFile = join(dir, "pass.txt");
     await writeFile(passphraseFile, "correct horse\n", { mode: 0o600 });
-    expect(await loadEncryption({ ...encryptionSettings({}, {}), passphraseFile }, () => undefined)).toEqual({ recipients: [], identities: [], passphrase: "correct horse" });
-    await expect(loadEncryption({ ...encryptionSettings({}, {}), identityFiles: [join(dir, "missing.txt")] }, () => undefined)).rejects.toThrow(/missing\.txt/);
+    expect(await loadEncryption({ ...encryptionSettings({}, {}), passphraseFile }, report)).toEqual({ recipients: [], identities: [], passphrase: "correct horse" });
+    expect(concealed.at(-1)).toBe("correct horse");
+    await expect(loadEncryption({ ...encryptionSettings({}, {}), identityFiles: [join(dir, "missing.txt")] }, report)).rejects.toThrow(/missing\.txt/);
+  });
+});
+
+describe("the redactor", () => {
+  it("redacts a secret learnt after it was made, in text and JSON", () => {
+    const redact = redactor([]);
+    expect(redact(`key ${identity}`)).toContain(identity);
+    redact.add(identity);
+    expect(redact(`key ${identity}`)).toBe("key ***");
+    expect(JSON.stringify(redact({ [identity]: [identity] }))).not.toContain(identity);
   });
 });
 

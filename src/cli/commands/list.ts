@@ -6,7 +6,7 @@ import { formatAge } from "../units.js";
 import type { Command } from "./context.js";
 
 export const list: Command = async ({ config, out, signal }) => {
-  const { backupper } = await setUp(config, out.warn);
+  const { backupper } = await setUp(config, out);
   const backups = await backupper.list({ signal });
   if (config.json) {
     out.json(backups.map((b) => ({ ...infoJson(b), futureDated: b.futureDated === true })));

@@ -10,7 +10,7 @@ import type { Command } from "./context.js";
 export const now: Command = async ({ config, out, signal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   let pruned: PruneReport | undefined;
-  const { backupper } = await setUp(config, out.warn, { pruned: (report) => (pruned = report) });
+  const { backupper } = await setUp(config, out, { pruned: (report) => (pruned = report) });
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
   const info = await backupper.backup({ signal }).finally(stopProgress);
   const deleted = pruned?.deleted.map((d) => d.key) ?? [];

@@ -4,7 +4,7 @@ import { setUp } from "../setup.js";
 import type { Command } from "./context.js";
 
 export const prune: Command = async ({ config, out, signal }) => {
-  const { backupper } = await setUp(config, out.warn);
+  const { backupper } = await setUp(config, out);
   const report = await backupper.prune({ dryRun: config.dryRun, signal });
   if (config.json) {
     out.json(report);

@@ -5,7 +5,7 @@ import { formatBytes, formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
 export const restore: Command = async ({ config, out, signal }) => {
-  const { backupper, restoredKind } = await setUp(config, out.warn);
+  const { backupper, restoredKind } = await setUp(config, out);
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
   const result = await backupper
     .restore(config.key!, {

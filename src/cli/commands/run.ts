@@ -14,7 +14,7 @@ export const run: Command = async ({ config, out, onSignal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   const stamp = () => new Date().toISOString();
   const log = (text: string) => out.line(`${stamp()} ${text}`);
-  const { backupper } = await setUp(config, out.warn, {
+  const { backupper } = await setUp(config, out, {
     started: (e) => log(`backup started: ${e.key}`),
     succeeded: (info) => log(`backup done: ${info.key}, ${sizes(info)}, ${formatDuration(info.durationMs ?? 0)}`),
     failed: (e) => out.warn(`${stamp()} ${e.operation} failed${e.key ? ` (${e.key})` : ""}: ${e.error.code}: ${e.error.message}`),

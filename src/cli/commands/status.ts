@@ -35,7 +35,7 @@ function destinationJson(config: CliConfig) {
 }
 
 export const status: Command = async ({ config, out, signal }) => {
-  const { backupper, kind } = await setUp(config, out.warn);
+  const { backupper, kind } = await setUp(config, out);
   const backups = await backupper.list({ signal });
   // Freshness counts only a backup that can be restored as verified and whose date is not ahead
   // of this clock: a junk object or one key dated 2099 must not make an old set look fresh.

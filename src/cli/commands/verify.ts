@@ -6,7 +6,7 @@ import { formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
 export const verify: Command = async ({ config, out, signal }) => {
-  const { backupper } = await setUp(config, out.warn);
+  const { backupper } = await setUp(config, out);
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
   const result = await backupper.verify(config.key!, { signal }).finally(stopProgress);
   if (config.json) {
