@@ -1,60 +1,20 @@
 /**
- * `createBackupper`: the public object that ties a source, an adapter and a retention
- * policy together, serialises backups, runs the scheduler and keeps the status.
+ * `createBackupper`: the public object. It holds the state (the backup running, the last
+ * outcome, what the last listing saw) and the scheduler; the work is done by the operations
+ * over one context (src/operations/, src/context.ts).
  */
-import { writeBackup, type PipelineOptions } from "./backup.js";
-import { describe, mapLimit, readMeta, scan, type Scope } from "./catalog.js";
-import { adapterCall } from "./adapter-call.js";
-import {
-  AdapterError,
-  BackupError,
-  BackupInProgressError,
-  ConfigError,
-  InvalidKeyError,
-  NotFoundError,
-  UnverifiedBackupError,
-  toAbortedError,
-} from "./errors.js";
-import { createEmitter, type BackupEvents, type Listener, type PruneReport } from "./events.js";
-import { META_SUFFIX, isKeyOf, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
-import { resolveOptions, type BackupperOptions } from "./options.js";
-import { readBackup } from "./restore.js";
-import { newestVerified, planRetention } from "./retention/policy.js";
+import { createContext } from "./context.js";
+import { BackupInProgressError, toBackupError } from "./errors.js";
+import type { BackupEvents, Listener, PruneReport } from "./events.js";
+import { backup, type BackupOutcome } from "./operations/backup.js";
+import { listBackups } from "./operations/list.js";
+import { prune } from "./operations/prune.js";
+import { restore, verify, type RestoreOptions, type RestoreResult, type VerifyResult } from "./operations/restore.js";
+import type { BackupperOptions } from "./options.js";
+import { newestVerified } from "./retention/policy.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
-import { anySignal } from "./streams.js";
-import type { BackupInfo, BackupMeta, RestoreTarget } from "./types.js";
-
-export interface RestoreOptions {
-  /** Replace an existing target. Without it an existing target is a `TargetExistsError`. */
-  force?: boolean;
-  /** Where to restore: a location the source understands (a path for files), or any RestoreTarget. Default: the source itself. */
-  to?: string | RestoreTarget;
-  /** Restore a backup that has no metadata (bunqueue's oldest format), which cannot be verified. */
-  allowUnverified?: boolean;
-  signal?: AbortSignal;
-}
-
-export interface RestoreResult {
-  key: string;
-  target: string;
-  size: number;
-  compressedSize: number;
-  /** SHA-256 hex of the restored bytes. */
-  checksum: string;
-  /** False only for a metadata-less backup restored with `allowUnverified`. */
-  verified: boolean;
-  durationMs: number;
-  codec: "native" | "portable";
-}
-
-export interface VerifyResult {
-  key: string;
-  size: number;
-  compressedSize: number;
-  checksum: string;
-  durationMs: number;
-  codec: "native" | "portable";
-}
+import type { BackupInfo } from "./types.js";
+import { anySignal } from "./util/streams.js";
 
 export interface BackupStatus {
   name: string;
@@ -64,6 +24,7 @@ export interface BackupStatus {
   running: boolean;
   interval: number;
   nextRun: Date | undefined;
+  /** `compressedSize`: the stored size (see `BackupMeta.compressedSize`). */
   lastSuccess: { time: Date; key: string; size: number; compressedSize: number; durationMs: number } | undefined;
   lastFailure: { time: Date; code: string; message: string } | undefined;
   /** Complete backups as of the last backup, list or prune; undefined before any. */
@@ -95,120 +56,58 @@ export interface Backupper {
   on<E extends keyof BackupEvents>(event: E, listener: Listener<BackupEvents[E]>): () => void;
 }
 
-const META_READS_IN_FLIGHT = 8;
+type Listing = Pick<BackupStatus, "backups" | "futureDated" | "newestVerified">;
 
-function errorOf(error: unknown): BackupError {
-  if (BackupError.is(error)) return error;
-  return new BackupError("SOURCE", (error as Error)?.message ?? String(error), { cause: error });
+/** What the status says about a listing of `backups`, newest first. */
+function summarize(backups: readonly BackupInfo[]): Listing {
+  const newest = newestVerified(backups);
+  return {
+    backups: backups.length,
+    futureDated: backups.filter((b) => b.futureDated === true).length,
+    newestVerified: newest && { key: newest.key, timestamp: newest.timestamp },
+  };
+}
+
+/** Every rejection of the public object is a `BackupError`. */
+async function typed<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toBackupError(error, signal);
+  }
 }
 
 export function createBackupper(options: BackupperOptions): Backupper {
-  const o = resolveOptions(options);
-  const emitter = createEmitter(o.on);
-  const scope: Scope = { adapter: o.adapter, prefix: o.prefix, name: o.name };
-  const pipeline: PipelineOptions = { ...scope, compression: o.compression, compressionLevel: o.compressionLevel, compressionWorkers: o.compressionWorkers, codec: o.codec, emitter };
-
+  const ctx = createContext(options);
+  const { scope, emitter } = ctx;
   let running: { promise: Promise<BackupInfo>; controller: AbortController } | undefined;
+  let scheduler: Scheduler | undefined;
   let lastSuccess: BackupStatus["lastSuccess"];
   let lastFailure: BackupStatus["lastFailure"];
-  let count: number | undefined;
-  let futureDated: number | undefined;
-  let newest: BackupStatus["newestVerified"];
+  let listing: Listing = { backups: undefined, futureDated: undefined, newestVerified: undefined };
+  const listed = (backups: BackupInfo[]) => {
+    listing = summarize(backups);
+    return backups;
+  };
 
-  function checkKey(key: string): void {
-    if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
-    if (key.endsWith(META_SUFFIX)) {
-      throw new InvalidKeyError(key, `${key} is a metadata key; pass the backup's data key ${key.slice(0, -META_SUFFIX.length)}`);
-    }
-    if (!parseDataKey(o.prefix, o.name, key)) {
-      throw new InvalidKeyError(key, `${key} is not a backup of "${o.name}" under prefix "${o.prefix}"`);
-    }
-  }
+  const settled = ({ info, error }: BackupOutcome) => {
+    if (error) lastFailure = { time: new Date(), code: error.code, message: error.message };
+    else lastSuccess = { time: new Date(), key: info.key, size: info.size!, compressedSize: info.compressedSize, durationMs: info.durationMs! };
+  };
 
-  async function list(signal?: AbortSignal): Promise<BackupInfo[]> {
-    const { backups } = await scan(scope, signal);
-    const described = await mapLimit(backups, META_READS_IN_FLIGHT, (entry) => describe(scope, entry, signal));
-    const infos = described.filter((info): info is BackupInfo => info !== undefined);
-    count = infos.length;
-    futureDated = infos.filter((b) => b.futureDated === true).length;
-    const freshest = newestVerified(infos);
-    newest = freshest && { key: freshest.key, timestamp: freshest.timestamp };
-    return infos;
-  }
-
-  /** Some providers answer a delete with success and keep the objects: a report must not claim what did not happen. */
-  async function confirmGone(keys: string[], signal?: AbortSignal): Promise<void> {
-    if (keys.length === 0) return;
-    const doomed = new Set(keys);
-    const left: string[] = [];
-    await adapterCall(o.adapter, "list", undefined, signal, async () => {
-      for await (const entry of o.adapter.list(namePrefix(o.prefix, o.name), { signal })) if (doomed.has(entry.key)) left.push(entry.key);
-    });
-    if (left.length > 0) {
-      throw new AdapterError(o.adapter.name, "delete", `reported success but still lists ${left.length} object(s): ${left.slice(0, 5).join(", ")}`);
-    }
-  }
-
-  async function prune(dryRun: boolean, protect: ReadonlySet<string>, signal?: AbortSignal): Promise<PruneReport> {
-    const { incomplete } = await scan(scope, signal);
-    const backups = await list(signal);
-    const decisions = planRetention(backups, o.retention, protect);
-    const deleted = decisions.filter((d) => !d.keep);
-    const staleBefore = Date.now() - o.incompleteGrace;
-    const stale = incomplete.filter((e) => e.age.getTime() < staleBefore).map((e) => e.key);
-    let abandonedUploads: string[] = [];
-    if (!dryRun) {
-      const doomed = deleted.map((d) => d.key);
-      // Metadata first: a backup interrupted here is merely incomplete, never a marker without data.
-      await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete(doomed.map(metaKeyOf), { signal }));
-      await adapterCall(o.adapter, "delete", undefined, signal, () => o.adapter.delete([...doomed, ...stale], { signal }));
-      await confirmGone([...doomed, ...doomed.map(metaKeyOf), ...stale], signal);
-      count = backups.length - doomed.length;
-      const { cleanupIncomplete } = o.adapter;
-      if (cleanupIncomplete) {
-        abandonedUploads = await adapterCall(o.adapter, "cleanupIncomplete", undefined, signal, () =>
-          cleanupIncomplete.call(o.adapter, namePrefix(o.prefix, o.name), new Date(staleBefore), {
-            signal,
-            match: (key) => isKeyOf(o.prefix, o.name, key),
-          }),
-        );
-      }
-    }
-    const report: PruneReport = {
-      dryRun,
-      deleted: deleted.map((d) => ({ key: d.key, reason: d.reasons.join(", ") })),
-      kept: decisions.filter((d) => d.keep).map((d) => ({ key: d.key, reasons: d.reasons })),
-      incomplete: stale,
-      abandonedUploads,
-    };
-    if (!dryRun) emitter.emit("pruned", report);
-    return report;
-  }
-
-  function backup(signal: AbortSignal | undefined, scheduled: boolean): Promise<BackupInfo> {
+  function runBackup(signal: AbortSignal | undefined, scheduled: boolean): Promise<BackupInfo> {
     if (running) return Promise.reject(new BackupInProgressError());
     const controller = new AbortController();
     const combined = anySignal([signal, controller.signal]);
     const promise = (async () => {
-      let key: string | undefined;
-      const off = emitter.on("started", (e) => (key = e.key));
       try {
-        const info = await writeBackup(pipeline, o.source, combined, scheduled);
-        lastSuccess = { time: new Date(), key: info.key, size: info.size!, compressedSize: info.compressedSize, durationMs: info.durationMs! };
-        emitter.emit("succeeded", info);
-        try {
-          await prune(false, new Set([info.key]), combined);
-        } catch (error) {
-          emitter.emit("failed", { operation: "prune", key: undefined, error: errorOf(error), scheduled });
-        }
+        const info = await backup(ctx, { signal: combined, scheduled, settled });
+        await prune(ctx, { dryRun: false, protect: new Set([info.key]), signal: combined }).then(
+          ({ remaining }) => listed(remaining),
+          (error: unknown) => emitter.emit("failed", { operation: "prune", key: undefined, error: toBackupError(error, combined), scheduled }),
+        );
         return info;
-      } catch (error) {
-        const e = combined.aborted ? toAbortedError(combined.reason) : errorOf(error);
-        lastFailure = { time: new Date(), code: e.code, message: e.message };
-        emitter.emit("failed", { operation: "backup", key, error: e, scheduled });
-        throw e;
       } finally {
-        off();
         running = undefined;
       }
     })();
@@ -216,125 +115,45 @@ export function createBackupper(options: BackupperOptions): Backupper {
     return promise;
   }
 
-  let scheduler: Scheduler | undefined;
-
-  function scheduledRun(): Promise<unknown> {
-    if (running) {
-      emitter.emit("skipped", { reason: "in-progress" });
-      return Promise.resolve();
-    }
-    return backup(undefined, true);
-  }
-
-  function target(to: RestoreOptions["to"]): RestoreTarget {
-    if (to !== undefined && typeof to !== "string") {
-      if (typeof to?.begin !== "function") throw new ConfigError("to", "must be a location string or a RestoreTarget");
-      return to;
-    }
-    if (typeof o.source.target !== "function") {
-      throw new ConfigError("to", `source "${o.name}" has no restore location of its own; pass { to: RestoreTarget }`);
-    }
-    return o.source.target(to);
-  }
-
-  async function metaFor(key: string, allowUnverified: boolean, signal: AbortSignal): Promise<BackupMeta | undefined> {
-    const meta = await readMeta(o.adapter, metaKeyOf(key), signal);
-    if (meta) return meta;
-    const got = await adapterCall(o.adapter, "get", key, signal, () => o.adapter.get(key, { signal }));
-    if (!got) throw new NotFoundError(key);
-    await got.body.cancel().catch(() => undefined);
-    if (!allowUnverified) throw new UnverifiedBackupError(key);
-    return undefined;
-  }
-
-  const self: Backupper = {
-    name: o.name,
-    prefix: o.prefix,
-    backup: (opts = {}) => backup(opts.signal, false),
-    list: (opts = {}) => list(opts.signal),
-
-    async restore(key, opts = {}) {
-      const started = Date.now();
-      checkKey(key);
-      const signal = opts.signal ?? new AbortController().signal;
-      const to = target(opts.to);
-      const meta = await metaFor(key, opts.allowUnverified === true, signal);
-      const staging = await to.begin({ force: opts.force === true, signal, ...(meta ? { size: meta.size } : {}) });
-      try {
-        const result = await readBackup(
-          { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "restore", emitter, signal },
-          (chunk) => staging.write(chunk),
-        );
-        if (signal.aborted) throw toAbortedError(signal.reason);
-        await staging.commit();
-        return {
-          key,
-          target: to.description,
-          size: result.size,
-          compressedSize: result.compressedSize,
-          checksum: result.checksum,
-          verified: meta !== undefined,
-          durationMs: Date.now() - started,
-          codec: result.codec,
-        };
-      } catch (error) {
-        await staging.abort();
-        throw errorOf(error);
-      }
-    },
-
-    async verify(key, opts = {}) {
-      const started = Date.now();
-      checkKey(key);
-      const signal = opts.signal ?? new AbortController().signal;
-      const meta = await metaFor(key, false, signal);
-      const result = await readBackup(
-        { adapter: o.adapter, key, meta, codec: o.codec, maxBytes: o.maxRestoreBytes, operation: "verify", emitter, signal },
-        () => undefined,
-      );
-      return {
-        key,
-        size: result.size,
-        compressedSize: result.compressedSize,
-        checksum: result.checksum,
-        durationMs: Date.now() - started,
-        codec: result.codec,
-      };
-    },
-
-    prune: (opts = {}) => prune(opts.dryRun === true, new Set(), opts.signal),
-
-    status() {
-      return {
-        name: o.name,
-        prefix: o.prefix,
-        enabled: scheduler?.enabled ?? false,
-        running: running !== undefined,
-        interval: o.interval,
-        nextRun: scheduler?.nextRun,
-        lastSuccess,
-        lastFailure,
-        backups: count,
-        futureDated,
-        newestVerified: newest,
-      };
-    },
-
+  return {
+    name: scope.name,
+    prefix: scope.prefix,
+    backup: (opts = {}) => runBackup(opts.signal, false),
+    list: (opts = {}) => typed(opts.signal, async () => listed(await listBackups(ctx, opts.signal))),
+    restore: (key, opts = {}) => typed(opts.signal, () => restore(ctx, key, opts)),
+    verify: (key, opts = {}) => typed(opts.signal, () => verify(ctx, key, opts.signal)),
+    prune: (opts = {}) =>
+      typed(opts.signal, async () => {
+        const { report, remaining } = await prune(ctx, { dryRun: opts.dryRun === true, protect: new Set(), signal: opts.signal });
+        listed(remaining);
+        return report;
+      }),
+    status: () => ({
+      name: scope.name,
+      prefix: scope.prefix,
+      enabled: scheduler?.enabled ?? false,
+      running: running !== undefined,
+      interval: ctx.options.interval,
+      nextRun: scheduler?.nextRun,
+      lastSuccess,
+      lastFailure,
+      ...listing,
+    }),
     start(opts = {}) {
       if (scheduler?.enabled) return;
-      scheduler = createScheduler({ initialDelay: o.initialDelay, interval: o.interval, keepAlive: opts.keepAlive === true, run: scheduledRun });
+      const run = async () => {
+        if (running) emitter.emit("skipped", { reason: "in-progress" });
+        else await runBackup(undefined, true);
+      };
+      scheduler = createScheduler({ initialDelay: ctx.options.initialDelay, interval: ctx.options.interval, keepAlive: opts.keepAlive === true, run });
       scheduler.start();
     },
-
     async stop(opts = {}) {
       const current = running;
       if (opts.abort) current?.controller.abort(new Error("backupper stopped"));
       await scheduler?.stop();
       await current?.promise.catch(() => undefined);
     },
-
     on: (event, listener) => emitter.on(event, listener),
   };
-
-  return self;
 }

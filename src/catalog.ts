@@ -1,15 +1,15 @@
 /**
  * Turns a bucket listing into backups. A backup is complete only when its metadata object
  * (the commit marker) exists; data without metadata is an interrupted backup, except for
- * bunqueue's keys, whose oldest format never had metadata.
+ * bunqueue's keys, whose oldest format never had metadata (docs/FORMAT.md §2–§3).
  */
-import { adapterCall, asAdapterError } from "./adapter-call.js";
 import { InvalidMetadataError } from "./errors.js";
-import { META_SUFFIX, isLegacyId, metaKeyOf, namePrefix, parseDataKey } from "./keys.js";
-import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./meta.js";
-import { compareNewestFirst, isFutureDated } from "./retention/policy.js";
-import { readAll } from "./streams.js";
-import type { BackupInfo, BackupMeta, ListEntry, StorageAdapter } from "./types.js";
+import { META_SUFFIX, compareNewestFirst, isLegacyId, metaKeyOf, namePrefix, parseDataKey, type Scope } from "./format/keys.js";
+import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./format/meta.js";
+import { isFutureDated } from "./retention/policy.js";
+import type { GuardedStorage } from "./storage/guard.js";
+import type { BackupInfo, BackupMeta, ListEntry } from "./types.js";
+import { readAll } from "./util/streams.js";
 
 export interface CatalogEntry {
   key: string;
@@ -21,7 +21,7 @@ export interface CatalogEntry {
   futureDated: boolean;
 }
 
-export interface IncompleteEntry {
+interface IncompleteEntry {
   key: string;
   /** Newest of the key's timestamp and the object's modification time. */
   age: Date;
@@ -34,28 +34,18 @@ export interface Catalog {
   incomplete: IncompleteEntry[];
 }
 
-export interface Scope {
-  adapter: StorageAdapter;
-  prefix: string;
-  name: string;
-}
-
-export async function scan(scope: Scope, signal?: AbortSignal): Promise<Catalog> {
-  const { adapter, prefix, name } = scope;
+/** The backups and incomplete objects of `scope`, from one listing. */
+export async function scan(storage: GuardedStorage, scope: Scope, signal?: AbortSignal): Promise<Catalog> {
+  const { prefix, name } = scope;
   const data = new Map<string, ListEntry>();
   const metas = new Map<string, ListEntry>();
-  const listPrefix = namePrefix(prefix, name);
-  try {
-    for await (const entry of adapter.list(listPrefix, { signal })) {
-      if (entry.key.endsWith(META_SUFFIX)) {
-        const dataKey = entry.key.slice(0, -META_SUFFIX.length);
-        if (parseDataKey(prefix, name, dataKey)) metas.set(dataKey, entry);
-      } else if (parseDataKey(prefix, name, entry.key)) {
-        data.set(entry.key, entry);
-      }
+  for (const entry of await storage.list(namePrefix(prefix, name), signal)) {
+    if (entry.key.endsWith(META_SUFFIX)) {
+      const dataKey = entry.key.slice(0, -META_SUFFIX.length);
+      if (parseDataKey(prefix, name, dataKey)) metas.set(dataKey, entry);
+    } else if (parseDataKey(prefix, name, entry.key)) {
+      data.set(entry.key, entry);
     }
-  } catch (error) {
-    throw asAdapterError(adapter, "list", listPrefix, error, signal);
   }
 
   const listedAt = Date.now();
@@ -80,8 +70,8 @@ export async function scan(scope: Scope, signal?: AbortSignal): Promise<Catalog>
 }
 
 /** Reads and validates one metadata object; undefined when it does not exist. */
-export async function readMeta(adapter: StorageAdapter, metaKey: string, signal?: AbortSignal): Promise<BackupMeta | undefined> {
-  const got = await adapterCall(adapter, "get", metaKey, signal, () => adapter.get(metaKey, { signal }));
+export async function readMeta(storage: GuardedStorage, metaKey: string, signal?: AbortSignal): Promise<BackupMeta | undefined> {
+  const got = await storage.get(metaKey, signal);
   if (!got) return undefined;
   let bytes: Uint8Array;
   try {
@@ -90,26 +80,46 @@ export async function readMeta(adapter: StorageAdapter, metaKey: string, signal?
     if (error instanceof RangeError) {
       throw new InvalidMetadataError(metaKey, `metadata is larger than ${MAX_META_BYTES} bytes`, undefined, { cause: error });
     }
-    throw asAdapterError(adapter, "get", metaKey, error, signal);
+    throw error;
   }
   return parseMeta(metaKey, bytes);
 }
 
+/** A backup with valid metadata, as `list()` and `backup()` report it. */
+export function verifiedInfo(name: string, key: string, timestamp: Date, storedSize: number, meta: BackupMeta): BackupInfo {
+  return {
+    key,
+    metaKey: metaKeyOf(key),
+    name,
+    timestamp,
+    size: meta.size,
+    compressedSize: storedSize,
+    checksum: meta.checksum,
+    compressed: metaSaysGzip(meta),
+    verified: true,
+    meta,
+  };
+}
+
 /** A listed backup as `BackupInfo`, reading its metadata when it has some; undefined if that metadata is gone by now. */
-export async function describe(scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo | undefined> {
-  const base = {
+export async function describeBackup(storage: GuardedStorage, scope: Scope, entry: CatalogEntry, signal?: AbortSignal): Promise<BackupInfo | undefined> {
+  const unverified: BackupInfo = {
     key: entry.key,
     metaKey: entry.metaKey,
     name: scope.name,
     timestamp: entry.timestamp,
+    size: undefined,
     compressedSize: entry.storedSize,
+    checksum: undefined,
+    compressed: undefined,
+    verified: false,
+    meta: undefined,
     futureDated: entry.futureDated,
   };
-  const unverified = { ...base, size: undefined, checksum: undefined, compressed: undefined, verified: false, meta: undefined };
   if (!entry.hasMeta) return unverified;
   let meta: BackupMeta | undefined;
   try {
-    meta = await readMeta(scope.adapter, entry.metaKey, signal);
+    meta = await readMeta(storage, entry.metaKey, signal);
   } catch (error) {
     if (error instanceof InvalidMetadataError) return { ...unverified, problem: error.message };
     throw error;
@@ -120,26 +130,5 @@ export async function describe(scope: Scope, entry: CatalogEntry, signal?: Abort
   if (meta.compressedSize !== undefined && meta.compressedSize !== entry.storedSize) {
     return { ...unverified, problem: `metadata says ${meta.compressedSize} bytes are stored, the object has ${entry.storedSize}` };
   }
-  return {
-    ...base,
-    size: meta.size,
-    checksum: meta.checksum,
-    compressed: metaSaysGzip(meta),
-    verified: true,
-    meta,
-  };
-}
-
-/** Maps with at most `limit` calls in flight, preserving order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+  return { ...verifiedInfo(scope.name, entry.key, entry.timestamp, entry.storedSize, meta), futureDated: entry.futureDated };
 }

@@ -153,7 +153,7 @@ export class UnverifiedBackupError extends BackupError {
   }
 }
 
-/** Reading the source failed. */
+/** Reading the source failed (or, as the subclass `TargetError`, writing the restore target). */
 export class SourceError extends BackupError {
   override name = "SourceError";
   constructor(message: string, options?: { cause?: unknown }) {
@@ -161,12 +161,17 @@ export class SourceError extends BackupError {
   }
 }
 
-/** The restore target could not be staged, written or replaced; the target is as it was. */
-export class TargetError extends BackupError {
+/**
+ * The restore target could not be staged, written or replaced; the target is as it was. A
+ * subclass of `SourceError` because that is what these failures were before the `TARGET` code
+ * existed: a caller that catches `SourceError` around a restore still catches them.
+ */
+export class TargetError extends SourceError {
   override name = "TargetError";
+  override readonly code: BackupErrorCode = "TARGET";
   readonly target: string;
   constructor(target: string, message: string, options?: { cause?: unknown }) {
-    super("TARGET", message, options);
+    super(message, options);
     this.target = target;
   }
 }
@@ -209,6 +214,12 @@ export class AbortedError extends BackupError {
   }
 }
 
+/** The message of anything thrown: an error's own (from any realm), else its string form. */
+export function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  return typeof message === "string" ? message : String(error);
+}
+
 /** Throws an `AbortedError` carrying the signal's reason when the signal is aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw toAbortedError(signal.reason);
@@ -219,4 +230,37 @@ export function toAbortedError(reason: unknown): AbortedError {
   return new AbortedError(reason instanceof Error ? `operation aborted: ${reason.message}` : "operation aborted", {
     cause: reason,
   });
+}
+
+/**
+ * What an operation rejects with: an abort of `signal` is an `AbortedError` whatever it broke on
+ * the way, the library's own errors pass through, and anything else is a failure nobody
+ * classified, an `InternalError` (never mislabelled as a source or storage failure).
+ */
+export function toBackupError(error: unknown, signal?: AbortSignal): BackupError {
+  if (signal?.aborted) return toAbortedError(signal.reason);
+  if (BackupError.is(error)) return error;
+  return new InternalError(messageOf(error), { cause: error });
+}
+
+/**
+ * The one normalisation of a storage failure, used by the core's storage guard and by adapters
+ * for their own failures: the library's errors pass through (an `AbortedError` stays an abort,
+ * an `InvalidKeyError` stays one), a failure after `signal` aborted is an `AbortedError`, and
+ * anything else becomes an `AdapterError` naming the adapter, operation and key.
+ */
+export function toAdapterError(error: unknown, adapter: string, operation: string, key?: string, signal?: AbortSignal): BackupError {
+  if (BackupError.is(error)) return error;
+  if (signal?.aborted) return toAbortedError(signal.reason);
+  return new AdapterError(adapter, operation, messageOf(error), { key, cause: error });
+}
+
+/** A source failure described by `what`; the library's own errors pass through. */
+export function toSourceError(error: unknown, what: string): BackupError {
+  return BackupError.is(error) ? error : new SourceError(`${what}: ${messageOf(error)}`, { cause: error });
+}
+
+/** A failure of the restore target `target` while doing `what`; the library's own errors pass through. */
+export function toTargetError(error: unknown, target: string, what: string): BackupError {
+  return BackupError.is(error) ? error : new TargetError(target, `${what} (${target}): ${messageOf(error)}`, { cause: error });
 }

@@ -5,14 +5,35 @@
  * `backupper/s3` and `backupper/memory`.
  */
 export { createBackupper } from "./backupper.js";
-export type { Backupper, BackupStatus, RestoreOptions, RestoreResult, VerifyResult } from "./backupper.js";
+export type { Backupper, BackupStatus } from "./backupper.js";
+export type { RestoreOptions, RestoreResult, VerifyResult } from "./operations/restore.js";
 export type { BackupperOptions } from "./options.js";
 export { bytesSource, streamSource, bytesTarget } from "./sources/memory.js";
 export type { BytesTarget, SourceOptions } from "./sources/memory.js";
 export { keepLast, planRetention } from "./retention/policy.js";
 export type { RetentionPolicy, RetentionCandidate, RetentionDecision } from "./retention/policy.js";
 export type { BackupEvents, BackupHooks, ProgressEvent, PruneReport } from "./events.js";
-export { parseMeta } from "./meta.js";
+export { parseMeta } from "./format/meta.js";
 export { VERSION } from "./version.js";
-export * from "./errors.js";
+export {
+  AbortedError,
+  AdapterError,
+  BackupError,
+  BackupInProgressError,
+  ChecksumMismatchError,
+  ConfigError,
+  CorruptDataError,
+  InternalError,
+  InvalidKeyError,
+  InvalidMetadataError,
+  NotFoundError,
+  RestoreCapError,
+  SourceError,
+  TargetError,
+  TargetExistsError,
+  UnverifiedBackupError,
+  throwIfAborted,
+  toAbortedError,
+} from "./errors.js";
+export type { BackupErrorCode } from "./errors.js";
 export type * from "./types.js";

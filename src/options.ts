@@ -1,7 +1,7 @@
 /** Validation of `createBackupper` options, done once at creation so mistakes surface before the first scheduled run. */
 import { ConfigError } from "./errors.js";
 import type { BackupHooks } from "./events.js";
-import { checkName } from "./keys.js";
+import { checkName } from "./format/keys.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
 
@@ -46,7 +46,7 @@ export interface BackupperOptions {
   on?: BackupHooks;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedBackupperOptions {
   adapter: StorageAdapter;
   source: Source;
   retention: RetentionPolicy;
@@ -84,7 +84,7 @@ function hasMethods(value: unknown, methods: string[]): boolean {
   return typeof value === "object" && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function");
 }
 
-export function resolveOptions(options: BackupperOptions): ResolvedOptions {
+export function resolveBackupperOptions(options: BackupperOptions): ResolvedBackupperOptions {
   if (typeof options !== "object" || options === null) throw new ConfigError("options", "must be an object");
   const { adapter, source } = options;
   if (!hasMethods(adapter, ["list", "put", "get", "delete"])) {

@@ -15,7 +15,6 @@ export interface Scheduler {
   start(): void;
   /** Cancels future runs; resolves once a run in progress has settled. */
   stop(): Promise<void>;
-  readonly running: boolean;
   readonly enabled: boolean;
   readonly nextRun: Date | undefined;
 }
@@ -71,9 +70,6 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       timer = undefined;
       next = undefined;
       await current;
-    },
-    get running() {
-      return current !== undefined;
     },
     get enabled() {
       return enabled;

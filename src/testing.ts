@@ -56,7 +56,7 @@
  */
 
 import { BackupError } from "./errors.js";
-import { concat } from "./streams.js";
+import { concat } from "./util/streams.js";
 import type { Body, ListEntry, StorageAdapter } from "./types.js";
 
 export interface ConformanceSetup {

@@ -151,7 +151,12 @@ export interface BackupMeta {
   version: string;
   /** Original (uncompressed) size in bytes. */
   size: number;
-  /** Stored size in bytes (absent in bunqueue's oldest format). */
+  /**
+   * Stored size in bytes (absent in bunqueue's oldest format). The name is bunqueue's: it is the
+   * size of the stored object also when nothing is compressed. Every `compressedSize` of this
+   * library (`BackupInfo`, `RestoreResult`, `VerifyResult`, `BackupStatus.lastSuccess`) means the
+   * same, as does `ProgressEvent.bytesStored`; inside the library the quantity is `storedSize`.
+   */
   compressedSize?: number;
   /** SHA-256 hex of the original bytes. */
   checksum: string;
@@ -174,7 +179,7 @@ export interface BackupInfo {
   timestamp: Date;
   /** Original size in bytes (undefined for a backup without metadata). */
   size: number | undefined;
-  /** Stored size in bytes. */
+  /** Stored size in bytes (see `BackupMeta.compressedSize`). */
   compressedSize: number;
   /** SHA-256 hex of the original bytes (undefined for a backup without metadata). */
   checksum: string | undefined;

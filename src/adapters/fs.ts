@@ -6,14 +6,14 @@
 import { constants, type Dirent, type Stats } from "node:fs";
 import { lstat, mkdir, readdir, realpath, rmdir, stat, unlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted } from "../errors.js";
+import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted, toAdapterError } from "../errors.js";
+import { errorCode } from "../fsutil/error-code.js";
+import { fileReadStream } from "../fsutil/file-read-stream.js";
+import { createStagedFile, randomSuffix, type StagedFile } from "../fsutil/staged-file.js";
+import { checkKey } from "../storage/key.js";
 import type { ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 import { openDir, openFile, openSubdir, type Dir } from "./fs/dir.js";
-import { fileReadStream } from "./fs/file-read-stream.js";
-import { errorCode } from "./fs/error-code.js";
-import { createStagedFile, randomSuffix, type StagedFile } from "./fs/staged-file.js";
-import { toAdapterError } from "./wrap-error.js";
 
 export interface FsAdapterOptions {
   /** Directory holding the objects. A relative path is resolved against the working directory when the adapter is created. */
@@ -104,7 +104,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         if ((await realRoot("list", false)) === null) return;
         yield* walk(root, "", prefix, signal, "objects");
       } catch (error) {
-        throw toAdapterError("fs", "list", error, prefix);
+        throw toAdapterError(error, "fs", "list", prefix);
       }
     },
 
@@ -126,7 +126,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         }
         return removed;
       } catch (error) {
-        throw toAdapterError("fs", "cleanupIncomplete", error, prefix);
+        throw toAdapterError(error, "fs", "cleanupIncomplete", prefix);
       } finally {
         await closeAll(chain);
       }
@@ -149,7 +149,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
       } catch (error) {
         discardBody(body, error);
         await staged?.discard();
-        throw toAdapterError("fs", "put", error, key);
+        throw toAdapterError(error, "fs", "put", key);
       } finally {
         await closeAll(chain);
       }
@@ -179,7 +179,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
           const { stream } = fileReadStream(handle, {
             size: stats.size,
             signal,
-            toError: (error) => toAdapterError("fs", "get", error, key),
+            toError: (error) => toAdapterError(error, "fs", "get", key),
           });
           return { body: stream, size: stats.size };
         } catch (error) {
@@ -187,7 +187,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
           throw error;
         }
       } catch (error) {
-        throw toAdapterError("fs", "get", error, key);
+        throw toAdapterError(error, "fs", "get", key);
       } finally {
         await closeAll(chain);
       }
@@ -209,7 +209,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
           await removeThrough(chain, key, segments);
         }
       } catch (error) {
-        throw toAdapterError("fs", "delete", error, current);
+        throw toAdapterError(error, "fs", "delete", current);
       } finally {
         await closeAll(chain);
       }
@@ -228,7 +228,7 @@ function checkRoot(root: unknown): string {
 
 /** Splits a key into its path segments, refusing any key that is not a plain relative path below root. */
 function keySegments(root: string, key: string): string[] {
-  if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
+  checkKey(key);
   const refuse = (why: string) => new InvalidKeyError(key, `fs adapter refuses key ${JSON.stringify(key)}: ${why}`);
   if (key.includes("\0")) throw refuse("it contains a NUL character");
   if (key.includes("\\")) throw refuse("it contains a backslash");

@@ -3,11 +3,11 @@
  * short-lived processes; everything is lost when the process exits.
  */
 
-import { InvalidKeyError, throwIfAborted } from "../errors.js";
-import { concat, streamOf } from "../streams.js";
+import { throwIfAborted, toAdapterError } from "../errors.js";
+import { checkKey } from "../storage/key.js";
+import { concat, streamOf } from "../util/streams.js";
 import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
-import { toAdapterError } from "./wrap-error.js";
 
 interface StoredObject {
   bytes: Uint8Array;
@@ -45,7 +45,7 @@ export function memoryAdapter(): StorageAdapter {
         return {};
       } catch (error) {
         discardBody(body, error);
-        throw toAdapterError("memory", "put", error, key);
+        throw toAdapterError(error, "memory", "put", key);
       }
     },
 
@@ -64,10 +64,6 @@ export function memoryAdapter(): StorageAdapter {
       for (const key of keys) objects.delete(key);
     },
   };
-}
-
-function checkKey(key: string): void {
-  if (typeof key !== "string" || key === "") throw new InvalidKeyError(String(key), "key must be a non-empty string");
 }
 
 async function collect(body: Body, signal: AbortSignal | undefined): Promise<Uint8Array> {

@@ -14,7 +14,7 @@ import { createClient } from "./s3/client.js";
 import { deleteObjects } from "./s3/delete.js";
 import { getObject } from "./s3/get.js";
 import { listObjects } from "./s3/list.js";
-import { resolveOptions, type S3AdapterOptions } from "./s3/options.js";
+import { resolveS3Options, type S3AdapterOptions } from "./s3/options.js";
 import { putObject } from "./s3/put.js";
 import { abortStaleUploads } from "./s3/uploads.js";
 
@@ -29,7 +29,7 @@ export { awsS3, cloudflareR2, digitalOceanSpaces, minio } from "./s3/presets.js"
  * Errors from the adapter's methods are `S3Error`s (or `AbortedError` after an abort).
  */
 export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
-  const client = createClient(resolveOptions(options));
+  const client = createClient(resolveS3Options(options));
   return {
     name: "s3",
     list: (prefix, opts) => listObjects(client, prefix, opts),

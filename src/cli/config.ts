@@ -5,9 +5,9 @@
  * the variable or flag, never replaced by a default. Values are checked by the same
  * validators the library uses, with the option renamed to where the value came from.
  */
-import { resolveOptions as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
+import { resolveS3Options as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
 import { ConfigError } from "../errors.js";
-import { resolveOptions as checkBackupperOptions } from "../options.js";
+import { resolveBackupperOptions as checkBackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
 import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
 import { parseDuration } from "./units.js";

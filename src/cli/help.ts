@@ -1,6 +1,6 @@
 /** The `--help` texts: the reference for commands, flags, environment variables and exit codes. */
 import type { CommandName } from "./args.js";
-import { UNVERIFIED_EXTRA_MIB, UNVERIFIED_RATIO } from "../restore.js";
+import { UNVERIFIED_EXTRA_MIB, UNVERIFIED_RATIO } from "../pipeline/read.js";
 import { EXIT_CODES } from "./exit-codes.js";
 
 const WORKERS =

@@ -5,9 +5,10 @@
  * restores what the other (or `gzip`, or `pigz`) wrote.
  */
 
+import { ConfigError } from "../errors.js";
 import { loadNativeCodec } from "./native.js";
 import { portableCodec } from "./portable.js";
-export type { Codec, CodecPreference, Hasher } from "./types.js";
+export type { Codec, CodecPreference } from "./types.js";
 import type { Codec, CodecPreference } from "./types.js";
 
 const codecs = new Map<CodecPreference, Promise<Codec>>();
@@ -29,7 +30,8 @@ async function pickCodec(prefer: CodecPreference): Promise<Codec> {
   if (prefer === "portable") return portableCodec;
   const native = await loadNativeCodec();
   if (native) return native;
-  if (prefer === "native") throw new Error("native codec unavailable: this runtime has no node:zlib/node:crypto");
+  // The caller asked for it by name (the `codec` option): a configuration that cannot work here.
+  if (prefer === "native") throw new ConfigError("codec", "native codec unavailable: this runtime has no node:zlib/node:crypto");
   return portableCodec;
 }
 

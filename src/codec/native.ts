@@ -8,7 +8,7 @@
 import type { Codec } from "./types.js";
 import { loadBuiltin } from "./builtin.js";
 import { gzipLevel } from "./level.js";
-import { CHUNK_SIZE, createOutput } from "./output.js";
+import { CHUNK_SIZE, createCodecOutput } from "./output.js";
 
 /** The part of a `node:zlib` stream this codec relies on. */
 interface ZlibStream {
@@ -32,6 +32,7 @@ interface ZlibOptions {
 interface ZlibModule {
   createGzip(options: ZlibOptions): ZlibStream;
   createGunzip(options: ZlibOptions): ZlibStream;
+  gzip(buf: Uint8Array, options: { level: number; chunkSize: number }, callback: (error: Error | null, result: Uint8Array) => void): void;
 }
 
 interface CryptoModule {
@@ -39,6 +40,13 @@ interface CryptoModule {
 }
 
 const STREAM_OPTIONS = { chunkSize: CHUNK_SIZE, readableHighWaterMark: CHUNK_SIZE };
+
+/**
+ * zlib hands output to the main thread every `chunkSize` bytes and its thread waits for each
+ * hand-over; at the default 16 KiB that idles the pool (measured: 2 blocks in flight went from
+ * ~60 to ~80 MB/s with 256 KiB). A 1 MiB block at gzip -6 fits in one or two such chunks.
+ */
+const BLOCK_CHUNK = 256 * 1024;
 
 /** The native codec, or undefined where the runtime lacks `node:zlib` or `node:crypto`. */
 export async function loadNativeCodec(): Promise<Codec | undefined> {
@@ -57,6 +65,15 @@ export async function loadNativeCodec(): Promise<Codec | undefined> {
     },
     gunzip() {
       return webPair(zlib.createGunzip(STREAM_OPTIONS));
+    },
+    gzipBlock(block, opts) {
+      const level = gzipLevel(opts?.level);
+      // On libuv's thread pool: blocks compress in parallel with no worker to start.
+      return new Promise((resolve, reject) =>
+        zlib.gzip(block, { level, chunkSize: BLOCK_CHUNK }, (error, out) =>
+          error ? reject(error) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)),
+        ),
+      );
     },
     sha256() {
       const hash = crypto.createHash("sha256");
@@ -86,7 +103,7 @@ function webPair(stream: ZlibStream): ReadableWritablePair<Uint8Array, Uint8Arra
     stopWaiting.clear();
   };
 
-  const output = createOutput({
+  const output = createCodecOutput({
     pull: () => stream.resume(),
     cancel(reason) {
       fail(reason);

@@ -8,7 +8,7 @@
 
 export const CHUNK_SIZE = 64 * 1024;
 
-export interface Output {
+export interface CodecOutput {
   readonly readable: ReadableStream<Uint8Array>;
   /** Queues bytes for the consumer. The caller must not reuse `piece`: it may be handed on as is. */
   push(piece: Uint8Array): void;
@@ -20,14 +20,14 @@ export interface Output {
   error(reason: unknown): void;
 }
 
-export interface OutputHooks {
+export interface CodecOutputHooks {
   /** The consumer wants more (e.g. resume a paused producer). */
   pull?(): void;
   /** The consumer gave up: stop producing and free resources. */
   cancel(reason: unknown): void;
 }
 
-export function createOutput(hooks: OutputHooks): Output {
+export function createCodecOutput(hooks: CodecOutputHooks): CodecOutput {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let pending: Uint8Array | undefined;
   let filled = 0;

@@ -2,19 +2,17 @@
  * Parallel gzip: the input is cut into blocks that are compressed concurrently and written
  * out in input order, each as a complete gzip member. A multi-member file is standard gzip
  * (RFC 1952 §2.2): `gunzip`, `zlib` and fflate read it back as the concatenated input.
- * Natively each block goes to `zlib.gzip(buf, cb)`, which runs on libuv's thread pool (no
- * worker to start, nothing to import statically); the portable path compresses the same
- * blocks with fflate on the calling thread, so its output is just as standard.
+ * The codec compresses each block (`Codec.gzipBlock`): the native one on libuv's thread pool
+ * (no worker to start), the portable one with fflate on the calling thread, so the output is
+ * just as standard either way.
  * Memory is bounded by the blocks in flight: at most `2 × workers` blocks (input or output)
  * plus the one being filled.
  */
 
-import { gzipSync } from "fflate";
-import { concat } from "../streams.js";
-import { loadBuiltin } from "./builtin.js";
+import { concat } from "../util/streams.js";
 import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
-import { createOutput } from "./output.js";
+import { createCodecOutput } from "./output.js";
 
 /** Compresses one block into one complete gzip member. */
 export type BlockCompressor = (block: Uint8Array) => Promise<Uint8Array>;
@@ -27,32 +25,12 @@ export interface ParallelGzipOptions {
 }
 
 /** Default block: large enough that the per-member restart costs < 0.1% in size, small enough to keep memory low. */
-export const BLOCK_SIZE = 1024 * 1024;
+const BLOCK_SIZE = 1024 * 1024;
 
-/**
- * zlib hands output to the main thread every `chunkSize` bytes and its thread waits for each
- * hand-over; at the default 16 KiB that idles the pool (measured: 2 blocks in flight went from
- * ~60 to ~80 MB/s with 256 KiB). A 1 MiB block at gzip -6 fits in one or two such chunks.
- */
-const ZLIB_CHUNK = 256 * 1024;
-
-interface ZlibAsync {
-  gzip(buf: Uint8Array, options: { level: number; chunkSize: number }, callback: (error: Error | null, result: Uint8Array) => void): void;
-}
-
-/** The block compressor for `codec`: zlib on the thread pool where the codec is native, fflate otherwise. */
-export async function blockCompressor(codec: Pick<Codec, "name">, level?: number): Promise<BlockCompressor> {
-  const lvl = gzipLevel(level);
-  const zlib = codec.name === "native" ? await loadBuiltin<ZlibAsync>("node:zlib") : undefined;
-  if (typeof zlib?.gzip === "function") {
-    return (block) =>
-      new Promise((resolve, reject) =>
-        zlib.gzip(block, { level: lvl, chunkSize: ZLIB_CHUNK }, (error, out) =>
-          error ? reject(error) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)),
-        ),
-      );
-  }
-  return async (block) => gzipSync(block, { level: lvl, mtime: 0 });
+/** Compresses blocks as `codec` does (natively on the thread pool, else on this thread), at `level`. */
+export function blockCompressor(codec: Pick<Codec, "gzipBlock">, level?: number): BlockCompressor {
+  const options = { level: gzipLevel(level) };
+  return (block) => codec.gzipBlock(block, options);
 }
 
 /**
@@ -67,7 +45,7 @@ export function parallelGzip(compress: BlockCompressor, opts: ParallelGzipOption
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be an integer >= 1, got ${String(blockSize)}`);
 
   let failure: { reason: unknown } | undefined;
-  const output = createOutput({
+  const output = createCodecOutput({
     cancel(reason) {
       failure ??= { reason };
     },

@@ -4,7 +4,7 @@
  * `CompressionStream`: on Node 20 it pulls the whole input into memory.
  */
 
-import { Gzip } from "fflate";
+import { Gzip, gzipSync } from "fflate";
 import { checkedGunzip } from "./checked-gunzip.js";
 import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
@@ -29,6 +29,9 @@ export const portableCodec: Codec = {
   },
   gunzip() {
     return stepTransform(checkedGunzip, GUNZIP_SLICE);
+  },
+  async gzipBlock(block, opts) {
+    return gzipSync(block, { level: gzipLevel(opts?.level), mtime: 0 });
   },
   sha256: portableSha256,
 };

@@ -5,20 +5,30 @@
 
 import type { Hasher } from "./types.js";
 
-const K = new Int32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
+/**
+ * The first 32 bits of the fractional parts of the `degree`-th roots of the first `count` primes:
+ * SHA-256's constants (FIPS 180-4 §4.2.2: cube roots of 64 primes; §5.3.3: square roots of 8).
+ * Derived exactly in integers, as floor(root(p · 2^(32 · degree))) mod 2^32, from an estimate
+ * in floating point corrected by at most a few steps, so no engine's rounding can change a bit.
+ */
+function rootFractions(count: number, degree: number): Int32Array {
+  const out = new Int32Array(count);
+  const d = BigInt(degree);
+  for (let p = 2, i = 0; i < count; p++) {
+    let prime = true;
+    for (let q = 2; q * q <= p; q++) if (p % q === 0) prime = false;
+    if (!prime) continue;
+    const x = BigInt(p) << (32n * d);
+    let r = BigInt(Math.floor(p ** (1 / degree) * 2 ** 32));
+    while ((r + 1n) ** d <= x) r++;
+    while (r ** d > x) r--;
+    out[i++] = Number(r & 0xffffffffn);
+  }
+  return out;
+}
 
-const INITIAL = [
-  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+const K = rootFractions(64, 3);
+const INITIAL = rootFractions(8, 2);
 
 export function portableSha256(): Hasher {
   const h = new Int32Array(INITIAL);

@@ -5,7 +5,7 @@
  * cannot flood memory with output.
  */
 
-import { createOutput } from "./output.js";
+import { createCodecOutput } from "./output.js";
 
 export interface Engine {
   write(chunk: Uint8Array): void;
@@ -21,7 +21,7 @@ export function stepTransform(
   start: (emit: (piece: Uint8Array) => void) => Engine,
   slice: number,
 ): ReadableWritablePair<Uint8Array, Uint8Array> {
-  const output = createOutput({ cancel() {} });
+  const output = createCodecOutput({ cancel() {} });
   const engine = start((piece) => output.push(piece));
 
   const run = (step: () => void) => {

@@ -19,6 +19,8 @@ export interface Codec {
   gzip(opts?: { level?: number }): ReadableWritablePair<Uint8Array, Uint8Array>;
   /** Gzip in, original bytes out; reads multi-member input; checks every member's CRC and size. */
   gunzip(): ReadableWritablePair<Uint8Array, Uint8Array>;
+  /** One whole block as one complete gzip member (mtime 0), for compressing blocks concurrently. */
+  gzipBlock(block: Uint8Array, opts?: { level?: number }): Promise<Uint8Array>;
   sha256(): Hasher;
 }
 

@@ -4,6 +4,7 @@
  * property-tested and explained: every decision carries its reasons.
  */
 import { ConfigError } from "../errors.js";
+import { compareNewestFirst } from "../format/keys.js";
 
 export interface RetentionPolicy {
   /** Keep the newest N backups. */
@@ -106,11 +107,6 @@ const BUCKET: Record<CalendarRule, (d: Date) => string> = {
   monthly: (d) => d.toISOString().slice(0, 7),
   yearly: (d) => d.toISOString().slice(0, 4),
 };
-
-/** Newest first by timestamp, then by key, so equal timestamps order the same way every time. */
-export function compareNewestFirst(a: { key: string; timestamp: Date }, b: { key: string; timestamp: Date }): number {
-  return b.timestamp.getTime() - a.timestamp.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
-}
 
 /**
  * Decides, for each backup, whether the policy keeps it. The keys in `protect` (the backup

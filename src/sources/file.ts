@@ -6,11 +6,12 @@
 import type { Stats } from "node:fs";
 import { lstat, mkdir, readdir, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileReadStream, openRegularFile, refuseIrregular } from "../adapters/fs/file-read-stream.js";
-import { errorCode } from "../adapters/fs/error-code.js";
-import { createStagedFile, randomSuffix, type StagedFile } from "../adapters/fs/staged-file.js";
-import { BackupError, ConfigError, SourceError, TargetExistsError, throwIfAborted } from "../errors.js";
-import { checkName } from "../keys.js";
+import { errorCode } from "../fsutil/error-code.js";
+import { fileReadStream } from "../fsutil/file-read-stream.js";
+import { openRegularFile, refuseIrregular } from "../fsutil/regular-file.js";
+import { createStagedFile, randomSuffix, type StagedFile } from "../fsutil/staged-file.js";
+import { ConfigError, TargetError, TargetExistsError, throwIfAborted, toSourceError, toTargetError } from "../errors.js";
+import { checkName } from "../format/keys.js";
 import type { RestoreStaging, RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { isSqliteHeader, readHeader, SQLITE_SIDECARS } from "./sqlite/header.js";
 
@@ -53,14 +54,13 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Sourc
       try {
         opened = await openRegularFile(path, "source");
       } catch (error) {
-        if (BackupError.is(error)) throw error;
-        throw new SourceError(`cannot read source file ${path}: ${describe(error)}`, { cause: error });
+        throw toSourceError(error, `cannot read source file ${path}`);
       }
       const { handle, stats } = opened;
       const { stream, close } = fileReadStream(handle, {
         size: stats.size,
         signal,
-        toError: (error) => new SourceError(`reading source file ${path} failed: ${describe(error)}`, { cause: error }),
+        toError: (error) => toSourceError(error, `reading source file ${path} failed`),
       });
       return { stream, size: stats.size, release: close };
     },
@@ -99,7 +99,8 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
           // often because it points into a file system that is not mounted, and a file
           // written there would land on the mount point's own disk, hidden once it is
           // mounted. Which of the two is meant, only the user can say.
-          throw new SourceError(
+          throw new TargetError(
+            path,
             `restore target ${path} is a symbolic link to ${resolved.danglingTo}, which does not exist ` +
               "(a file system not mounted?): restore to the destination itself, or remove the link to restore a file in its place",
           );
@@ -110,7 +111,7 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
         await removeStaleRestores(target);
         staged = await createStagedFile(`${target}.restore-${randomSuffix()}`, { durable: true, like: existing });
       } catch (error) {
-        throw targetError(path, "cannot start restore", error);
+        throw toTargetError(error, path, "cannot start restore");
       }
 
       return {
@@ -119,7 +120,7 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
             throwIfAborted(signal);
             await staged.write(chunk);
           } catch (error) {
-            throw targetError(path, "writing the restore temp file failed", error);
+            throw toTargetError(error, path, "writing the restore temp file failed");
           }
         },
 
@@ -138,7 +139,7 @@ export function fileTarget(path: string, options: FileTargetOptions = {}): Resto
           } catch (error) {
             await staged.discard();
             // The validator's verdict is the caller's own error: passed on unchanged.
-            throw validating ? error : targetError(path, "cannot replace the target", error);
+            throw validating ? error : toTargetError(error, path, "cannot replace the target");
           }
         },
 
@@ -165,7 +166,7 @@ async function resolveTarget(path: string): Promise<{ target: string; existing?:
   }
   const existing = await stat(target).catch(orUndefinedIfMissing);
   if (existing === undefined) return { target };
-  refuseIrregular(existing, path, "restore target");
+  refuseIrregular(existing, path, "restore target", (message) => new TargetError(path, message));
   return { target, existing };
 }
 
@@ -209,15 +210,6 @@ async function replaceWithSidecarsAside(target: string, staged: StagedFile, side
     }
     throw error;
   }
-}
-
-function targetError(path: string, what: string, error: unknown): BackupError {
-  if (error instanceof BackupError) return error;
-  return new SourceError(`${what} (${path}): ${describe(error)}`, { cause: error });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function checkPath(path: unknown): asserts path is string {

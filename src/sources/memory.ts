@@ -2,9 +2,9 @@
  * Runtime-neutral sources and restore targets: bytes in memory, or a stream factory, for
  * edge runtimes and custom data. Files and SQLite live on their own subpath exports.
  */
-import { ConfigError, SourceError, TargetExistsError } from "../errors.js";
-import { checkName } from "../keys.js";
-import { concat, streamOf } from "../streams.js";
+import { ConfigError, SourceError, TargetExistsError, toSourceError } from "../errors.js";
+import { checkName } from "../format/keys.js";
+import { concat, streamOf } from "../util/streams.js";
 import type { RestoreTarget, Source } from "../types.js";
 
 export interface SourceOptions {
@@ -48,7 +48,7 @@ export function streamSource(
       try {
         stream = await open({ signal });
       } catch (cause) {
-        throw new SourceError(`stream source failed to open: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+        throw toSourceError(cause, "stream source failed to open");
       }
       if (!(stream instanceof ReadableStream)) throw new SourceError("stream source open() did not return a ReadableStream");
       return opts.size === undefined ? { stream } : { stream, size: opts.size };

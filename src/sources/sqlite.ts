@@ -15,8 +15,8 @@ import { randomUUID } from "node:crypto";
 import { open, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
-import { ConfigError, CorruptDataError, SourceError, throwIfAborted } from "../errors.js";
-import { refuseIrregular } from "../adapters/fs/file-read-stream.js";
+import { ConfigError, CorruptDataError, SourceError, messageOf, throwIfAborted } from "../errors.js";
+import { refuseIrregular } from "../fsutil/regular-file.js";
 import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { fileSource, fileTarget } from "./file.js";
 import { headerProblem, integrityProblems } from "./sqlite/check.js";
@@ -44,10 +44,6 @@ export interface SqliteSourceOptions {
   integrityCheck?: boolean;
   /** Directory for the snapshot temp file (default: the database's own directory). */
   tempDir?: string;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function samePath(a: string, b: string): boolean {
@@ -138,7 +134,7 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
     try {
       db = handle?.connection ?? own!.openReadOnly(path);
     } catch (cause) {
-      throw new SourceError(`cannot open SQLite database ${path}: ${message(cause)}`, { cause });
+      throw new SourceError(`cannot open SQLite database ${path}: ${messageOf(cause)}`, { cause });
     }
     try {
       // VACUUM INTO would create the copy with the umask's mode, often world-readable; it
@@ -147,8 +143,8 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
       db.run("VACUUM INTO ?", temp);
     } catch (cause) {
       // Deno's node:sqlite allows no ATTACH (which VACUUM INTO needs) unless every permission is granted.
-      const hint = /max 0/.test(message(cause)) && "Deno" in globalThis ? " (on Deno, VACUUM INTO needs all permissions: run with -A)" : "";
-      throw new SourceError(`cannot snapshot SQLite database ${path} into ${temp}: ${message(cause)}${hint}`, { cause });
+      const hint = /max 0/.test(messageOf(cause)) && "Deno" in globalThis ? " (on Deno, VACUUM INTO needs all permissions: run with -A)" : "";
+      throw new SourceError(`cannot snapshot SQLite database ${path} into ${temp}: ${messageOf(cause)}${hint}`, { cause });
     } finally {
       if (own) db.close();
     }

@@ -17,7 +17,7 @@ import {
   type S3Credentials,
 } from "../../src/adapters/s3.js";
 import { md5Base64, sha256Hex } from "../../src/adapters/s3/hash.js";
-import { resolveOptions } from "../../src/adapters/s3/options.js";
+import { resolveS3Options as resolveOptions } from "../../src/adapters/s3/options.js";
 import { partSizeFor } from "../../src/adapters/s3/put.js";
 import { decodeXml, escapeXml, xmlBlocks, xmlText } from "../../src/adapters/s3/xml.js";
 import { BackupError, ConfigError } from "../../src/errors.js";

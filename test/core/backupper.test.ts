@@ -7,8 +7,8 @@ import { bytesSource, bytesTarget, createBackupper, streamSource, type BackupInf
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { fsAdapter, fileSource, fileTarget } from "../../src/fs.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
-import { encodeMeta } from "../../src/meta.js";
-import { streamOf } from "../../src/streams.js";
+import { encodeMeta } from "../../src/format/meta.js";
+import { streamOf } from "../../src/util/streams.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { listKeys, putBunqueueBackup, readObject } from "../helpers/fixtures.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkName, dataKey, isLegacyId, parseDataKey, timestampToKeyPart } from "../../src/keys.js";
+import { checkName, dataKey, isLegacyId, parseDataKey, timestampToKeyPart } from "../../src/format/keys.js";
 import { ConfigError } from "../../src/errors.js";
 
 const at = new Date("2026-11-26T12:00:00.000Z");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeMeta, metaSaysGzip, parseMeta } from "../../src/meta.js";
+import { encodeMeta, metaSaysGzip, parseMeta } from "../../src/format/meta.js";
 import { InvalidMetadataError } from "../../src/errors.js";
 
 const SUM = "a".repeat(64);

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { encodeMeta } from "../../src/meta.js";
+import { encodeMeta } from "../../src/format/meta.js";
 import type { BackupMeta, StorageAdapter } from "../../src/types.js";
 import { sha256 } from "./data.js";
 

@@ -2,8 +2,8 @@
  * Backups written straight through an adapter with any timestamp in the key, the way a host with
  * a wrong clock (or anyone who can write the bucket) leaves them: for the future-dated key tests.
  */
-import { dataKey, randomId, timestampToKeyPart } from "../../src/keys.js";
-import { encodeMeta } from "../../src/meta.js";
+import { dataKey, randomId, timestampToKeyPart } from "../../src/format/keys.js";
+import { encodeMeta } from "../../src/format/meta.js";
 import type { StorageAdapter } from "../../src/types.js";
 import { randomBytes, sha256 } from "./data.js";
 

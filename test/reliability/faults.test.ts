@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { getResponse, http, HttpResponse, type RequestHandler } from "msw";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
-import { encodeMeta } from "../../src/meta.js";
+import { encodeMeta } from "../../src/format/meta.js";
 import { BackupError, bytesSource, bytesTarget, createBackupper, type Backupper } from "../../src/index.js";
 import type { BackupInfo } from "../../src/types.js";
 import { sha256 } from "../helpers/data.js";

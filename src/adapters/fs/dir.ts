@@ -22,7 +22,7 @@
 import { constants } from "node:fs";
 import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { errorCode } from "./error-code.js";
+import { errorCode } from "../../fsutil/error-code.js";
 
 export interface Dir {
   /** Names the directory in path-taking calls: `/proc/self/fd/<n>` where that reaches its descriptor, else its real path. */

@@ -10,16 +10,16 @@
  * lost Create answer can leave one extra upload for the bucket's lifecycle rule).
  */
 
-import { BackupError, toAbortedError } from "../../errors.js";
-import { anySignal } from "../../streams.js";
+import { BackupError, messageOf, toAbortedError } from "../../errors.js";
+import { anySignal } from "../../util/streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
-import type { ResolvedOptions } from "./options.js";
+import type { ResolvedS3Options } from "./options.js";
 import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
 import { readXml, XmlError } from "./xml.js";
 
-export interface S3Request {
+interface S3Request {
   operation: string;
   method: "GET" | "PUT" | "POST" | "DELETE";
   /** Object key; absent for bucket-level requests. */
@@ -47,7 +47,7 @@ export class ResponseFailure extends Error {
 export interface S3Client {
   readonly bucket: string;
   readonly policy: RetryPolicy;
-  readonly options: ResolvedOptions;
+  readonly options: ResolvedS3Options;
   request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T>;
   /** An `S3Error` for something the adapter itself found wrong with an answer. */
   error(req: Pick<S3Request, "operation" | "key">, message: string, extra?: { cause?: unknown; attempts?: number }): S3Error;
@@ -86,7 +86,7 @@ async function readFailure(res: Response): Promise<ResponseFailure> {
   return responseFailure(res, text);
 }
 
-export function createClient(options: ResolvedOptions, now: () => number = Date.now): S3Client {
+export function createClient(options: ResolvedS3Options, now: () => number = Date.now): S3Client {
   const signer: Signer = createSigner(options.credentials, options.region, options.credentialRefreshMarginMs, now);
   const policy = createRetryPolicy(options.maxAttempts, options.retry);
   const fetchFn = options.fetch;
@@ -104,9 +104,9 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw toAbortedError(req.signal.reason);
       const canRetry = attempt < policy.maxAttempts;
-      let client;
+      let sign;
       try {
-        client = await signer.client();
+        sign = await signer.current();
       } catch (cause) {
         throw error(req, "could not get credentials from the provider", { cause });
       }
@@ -120,13 +120,14 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
         options.requestTimeoutMs,
       );
       try {
-        const signed = await client.sign(url, {
+        const signed = await sign({
+          url,
           method: req.method,
           headers: { ...req.headers, "x-amz-content-sha256": payloadHash },
           body: req.body,
           signal: anySignal([req.signal, timeout.signal]),
-          aws: { datetime: amzDate(now() + skewMs) },
-        } as RequestInit);
+          datetime: amzDate(now() + skewMs),
+        });
         res = await fetchFn(signed);
         if (res.ok) return await read(res);
         retryAfter = res.headers.get("retry-after");
@@ -168,8 +169,7 @@ export function createClient(options: ResolvedOptions, now: () => number = Date.
           attempts: attempt,
         });
       }
-      const detail = networkError instanceof Error ? networkError.message : String(networkError);
-      throw error(req, `request failed: ${detail}`, { cause: networkError, attempts: attempt });
+      throw error(req, `request failed: ${messageOf(networkError)}`, { cause: networkError, attempts: attempt });
     }
   }
 

@@ -6,7 +6,7 @@
  * refresh serves every request waiting for it.
  */
 
-import { AwsClient } from "aws4fetch";
+import { AwsV4Signer } from "aws4fetch";
 
 /** Structurally `AwsCredentialIdentity` from `@smithy/types`. */
 export interface S3Credentials {
@@ -20,12 +20,26 @@ export interface S3Credentials {
 /** Structurally `AwsCredentialIdentityProvider` from `@smithy/types`. */
 export type S3CredentialProvider = () => Promise<S3Credentials>;
 
-/** Signs with the current credentials, refreshing provider credentials before they expire. */
+/** What a request is signed from: SigV4 covers the method, URL, headers and the payload hash among them. */
+interface Unsigned {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+  /** `YYYYMMDDTHHMMSSZ`, on the server's clock as far as it is known. */
+  datetime: string;
+  signal: AbortSignal;
+}
+
+type Sign = (request: Unsigned) => Promise<Request>;
+
+/** Signs requests with the current credentials, refreshing provider credentials before they expire. */
 export interface Signer {
-  client(): Promise<AwsClient>;
+  current(): Promise<Sign>;
   /** Drops cached provider credentials (the server said they expired). False for static ones. */
   invalidate(): boolean;
 }
+
 
 export function createSigner(
   source: S3Credentials | S3CredentialProvider,
@@ -33,35 +47,43 @@ export function createSigner(
   refreshMarginMs: number,
   now: () => number,
 ): Signer {
-  const toClient = (c: S3Credentials) =>
-    new AwsClient({
-      accessKeyId: c.accessKeyId,
-      secretAccessKey: c.secretAccessKey,
-      sessionToken: c.sessionToken,
-      service: "s3",
-      region,
-      // Retries are this adapter's own (S3-aware, replaying buffered bodies).
-      retries: 0,
-    });
+  // aws4fetch's signer alone: sending and retrying are this adapter's own (S3-aware, replaying buffered bodies).
+  const signerFor = (c: S3Credentials): Sign => {
+    // Signing keys derived from these credentials, per day, region and service.
+    const cache = new Map<string, ArrayBuffer>();
+    return async ({ signal, body, ...request }) => {
+      const signed = await new AwsV4Signer({
+        ...request,
+        body: body as BodyInit | undefined,
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        sessionToken: c.sessionToken,
+        service: "s3",
+        region,
+        cache,
+      }).sign();
+      return new Request(signed.url, { method: signed.method, headers: signed.headers, body: signed.body ?? null, signal });
+    };
+  };
   if (typeof source !== "function") {
-    const client = toClient(source);
-    return { client: async () => client, invalidate: () => false };
+    const sign = signerFor(source);
+    return { current: async () => sign, invalidate: () => false };
   }
 
-  let current: { client: AwsClient; expiresAt: number } | undefined;
-  let pending: Promise<AwsClient> | undefined;
+  let current: { sign: Sign; expiresAt: number } | undefined;
+  let pending: Promise<Sign> | undefined;
   const refresh = async () => {
     const c = await source();
     if (!c || typeof c.accessKeyId !== "string" || typeof c.secretAccessKey !== "string") {
       throw new TypeError("the credentials provider returned no accessKeyId/secretAccessKey");
     }
     const expiresAt = c.expiration instanceof Date ? c.expiration.getTime() : Infinity;
-    current = { client: toClient(c), expiresAt };
-    return current.client;
+    current = { sign: signerFor(c), expiresAt };
+    return current.sign;
   };
   return {
-    client() {
-      if (current && current.expiresAt - refreshMarginMs > now()) return Promise.resolve(current.client);
+    current() {
+      if (current && current.expiresAt - refreshMarginMs > now()) return Promise.resolve(current.sign);
       pending ??= refresh().finally(() => {
         pending = undefined;
       });

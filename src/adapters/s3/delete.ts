@@ -6,6 +6,7 @@
  */
 
 import type { DeleteOptions } from "../../types.js";
+import { mapLimit } from "../../util/concurrency.js";
 import type { S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { md5Base64 } from "./hash.js";
@@ -54,13 +55,9 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
 }
 
 async function deleteEach(client: S3Client, keys: readonly string[], signal: AbortSignal | undefined): Promise<void> {
-  const queue = [...keys];
-  const worker = async () => {
-    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-      await client.request({ operation: "delete", method: "DELETE", key, signal }, async (r) => {
-        await r.body?.cancel();
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(client.options.concurrency, queue.length) }, worker));
+  await mapLimit(keys, client.options.concurrency, (key) =>
+    client.request({ operation: "delete", method: "DELETE", key, signal }, async (r) => {
+      await r.body?.cancel();
+    }),
+  );
 }

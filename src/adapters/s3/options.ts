@@ -8,7 +8,7 @@ import type { S3CredentialProvider, S3Credentials } from "./credentials.js";
 import type { RetryOptions } from "./retry.js";
 
 const MiB = 1024 * 1024;
-export const MIN_PART_SIZE = 5 * MiB;
+const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
 export const MAX_PARTS = 10_000;
 
@@ -55,7 +55,7 @@ export interface S3AdapterOptions {
   requestTimeoutMs?: number;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedS3Options {
   bucket: string;
   region: string;
   /** URL of the bucket, without a trailing `/`; object URLs are this + `/` + encoded key. */
@@ -126,7 +126,7 @@ function resolveBucketUrl(opts: S3AdapterOptions, bucket: string, region: string
   return `${url.protocol}//${bucket}.${url.host}${base}`;
 }
 
-export function resolveOptions(opts: S3AdapterOptions): ResolvedOptions {
+export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
   if (typeof opts !== "object" || opts === null) fail("options", "s3Adapter needs an options object");
   const bucket = nonEmpty("bucket", opts.bucket);
   if (!/^[a-z0-9][a-z0-9.\-_]{1,254}$/i.test(bucket)) fail("bucket", `is not a valid bucket name: ${JSON.stringify(bucket)}`);

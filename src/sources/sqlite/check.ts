@@ -4,6 +4,7 @@
  * and on a staged restore before it replaces the live database.
  */
 import { rm } from "node:fs/promises";
+import { messageOf } from "../../errors.js";
 import type { SqliteDriver } from "./driver.js";
 import { HEADER_SIZE, isSqliteHeader, readHeader } from "./header.js";
 
@@ -35,7 +36,7 @@ export async function integrityProblems(driver: SqliteDriver, file: string): Pro
       db.close();
     }
   } catch (error) {
-    return [error instanceof Error ? error.message : String(error)];
+    return [messageOf(error)];
   } finally {
     // A read-only connection on a file whose header says WAL mode creates empty `-wal` and
     // `-shm` files it cannot remove; `file` is ours, so they are too.

@@ -7,9 +7,9 @@
  * runtime driver is loaded on demand.
  */
 
-export type DriverName = "better-sqlite3" | "bun:sqlite" | "node:sqlite";
+type DriverName = "better-sqlite3" | "bun:sqlite" | "node:sqlite";
 
-export interface SqliteConnection {
+interface SqliteConnection {
   run(sql: string, ...params: unknown[]): void;
   all(sql: string): Record<string, unknown>[];
   close(): void;

@@ -3,7 +3,7 @@
  * CLI tells a SQLite source from a plain file by it, and a file restore target tells by it
  * whether the restored bytes are a database that stale sidecars must not be replayed into.
  */
-import { openRegularFile } from "../../adapters/fs/file-read-stream.js";
+import { openRegularFile } from "../../fsutil/regular-file.js";
 
 /** The database header's length; its first 16 bytes are the magic string. */
 export const HEADER_SIZE = 100;

@@ -3,8 +3,8 @@
  * the fields it relies on, because a silently defaulted size or checksum would let a
  * corrupted backup pass as verified; unknown fields are kept for newer writers.
  */
-import { InvalidMetadataError } from "./errors.js";
-import type { BackupMeta } from "./types.js";
+import { InvalidMetadataError } from "../errors.js";
+import type { BackupMeta } from "../types.js";
 
 export const FORMAT = "backupper/1";
 /** A metadata object is a few hundred bytes; anything far larger is not one of ours. */

@@ -7,7 +7,7 @@
  *
  * bunqueue's keys (`bunqueue-<timestamp>[-<uuid>].db`) parse with the same rule.
  */
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "../errors.js";
 
 export const META_SUFFIX = ".meta.json";
 
@@ -15,6 +15,12 @@ const TIMESTAMP = String.raw`(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/** Which keys belong to a backupper: those of source `name` under `prefix`. */
+export interface Scope {
+  prefix: string;
+  name: string;
+}
 
 export interface ParsedKey {
   timestamp: Date;
@@ -46,8 +52,14 @@ export function randomId(): string {
   return id;
 }
 
+/** The data key of a backup whose stages append `suffix` after `.db` (`.gz`, or "" when stored as is). */
+export function stagedDataKey(prefix: string, name: string, date: Date, id: string, suffix: string): string {
+  return `${prefix}${name}-${timestampToKeyPart(date)}-${id}.db${suffix}`;
+}
+
+/** A data key of format 1, which knows one stage suffix: gzip-compressed (`.db.gz`) or stored as is (`.db`). */
 export function dataKey(prefix: string, name: string, date: Date, id: string, gzip: boolean): string {
-  return `${prefix}${name}-${timestampToKeyPart(date)}-${id}${gzip ? ".db.gz" : ".db"}`;
+  return stagedDataKey(prefix, name, date, id, gzip ? ".gz" : "");
 }
 
 export function metaKeyOf(key: string): string {
@@ -73,6 +85,14 @@ export function parseDataKey(prefix: string, name: string, key: string): ParsedK
   const timestamp = new Date(iso);
   if (Number.isNaN(timestamp.getTime()) || timestampToKeyPart(timestamp) !== ts) return undefined;
   return { timestamp, id, gzSuffix: gz !== undefined };
+}
+
+/**
+ * The order of backups: newest first by the timestamp in the key, then by the key itself, so
+ * equal timestamps order the same way every time; never by the storage's LastModified (§1).
+ */
+export function compareNewestFirst(a: { key: string; timestamp: Date }, b: { key: string; timestamp: Date }): number {
+  return b.timestamp.getTime() - a.timestamp.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
 }
 
 /** Whether `key` is a data or metadata key of `name` under `prefix`: the only objects a source may create or remove. */

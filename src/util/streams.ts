@@ -2,14 +2,14 @@
 
 /**
  * Wraps `stream` so every chunk passes `onChunk` (which may throw to fail the stream) and a
- * read error is seen by `onError` before it propagates: the pipelines use this to tell a
- * failing source or download apart from a failing destination. Pull-based, so it adds no
- * buffering of its own.
+ * read error becomes what `onError` makes of it: the pipelines and the storage guard use this
+ * to name what failed (the source, the download) before the error travels on. Pull-based, so
+ * it adds no buffering of its own.
  */
 export function tap(
   stream: ReadableStream<Uint8Array>,
   onChunk: (chunk: Uint8Array) => void,
-  onError?: (error: unknown) => void,
+  onError: (error: unknown) => unknown = (error) => error,
 ): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   return new ReadableStream<Uint8Array>(
@@ -19,8 +19,7 @@ export function tap(
         try {
           result = await reader.read();
         } catch (error) {
-          onError?.(error);
-          throw error;
+          throw onError(error);
         }
         if (result.done) {
           controller.close();
@@ -35,16 +34,6 @@ export function tap(
     },
     { highWaterMark: 0 },
   );
-}
-
-/** A TransformStream that shows each chunk to `onChunk` and passes it on unchanged. */
-export function observe(onChunk: (chunk: Uint8Array) => void): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      onChunk(chunk);
-      controller.enqueue(chunk);
-    },
-  });
 }
 
 /** Reads a whole (small) stream into one buffer, failing once it grows past `limit` bytes. */

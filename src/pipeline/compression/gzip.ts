@@ -1,0 +1,15 @@
+/** gzip (RFC 1952): one stream, or blocks compressed concurrently as a multi-member file. */
+import { blockCompressor, parallelGzip } from "../../codec/parallel.js";
+import type { Stage } from "../stage.js";
+
+export const gzip: Stage = {
+  name: "gzip",
+  keySuffix: ".gz",
+  contentType: "application/gzip",
+  meta: { compressed: true, compression: "gzip" },
+  magic: new Uint8Array([0x1f, 0x8b]),
+  encode(codec, { compressionLevel: level, compressionWorkers: workers }) {
+    return workers <= 1 ? codec.gzip({ level }) : parallelGzip(blockCompressor(codec, level), { workers });
+  },
+  decode: (codec) => codec.gunzip(),
+};

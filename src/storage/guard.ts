@@ -1,0 +1,93 @@
+/**
+ * The one boundary between the core and a storage adapter. Whatever an adapter does, the core
+ * sees only this: failures normalised to the error family (`toAdapterError`), an abort of the
+ * caller's signal as an `AbortedError`, keys checked before the adapter is called, read errors
+ * of a `get` body mapped the same way as the call's own, deletes confirmed, and optional
+ * features declared once as capabilities instead of probed at each call site.
+ */
+import { AdapterError, toAdapterError } from "../errors.js";
+import type { Body, CleanupOptions, GetResult, ListEntry, PutOptions, StorageAdapter } from "../types.js";
+import { tap } from "../util/streams.js";
+import { checkKey } from "./key.js";
+
+interface StorageCapabilities {
+  /** Leftovers of interrupted puts can be removed (`StorageAdapter.cleanupIncomplete`). */
+  readonly cleanupIncomplete: boolean;
+}
+
+export interface GuardedStorage {
+  readonly name: string;
+  readonly capabilities: StorageCapabilities;
+  /** Every entry under `prefix`, read to the end. */
+  list(prefix: string, signal?: AbortSignal): Promise<ListEntry[]>;
+  put(key: string, body: Body, opts?: PutOptions): Promise<void>;
+  /** `null` when `key` does not exist; the body's read errors are normalised too. */
+  get(key: string, signal?: AbortSignal): Promise<GetResult | null>;
+  /**
+   * Deletes each group of keys only once the group before it is gone (prune deletes metadata
+   * before data, so an interruption leaves an incomplete backup, never a commit marker without
+   * data), then confirms the deletes with one listing.
+   */
+  delete(groups: readonly (readonly string[])[], signal?: AbortSignal): Promise<void>;
+  /** Only when `capabilities.cleanupIncomplete`. */
+  cleanupIncomplete(prefix: string, olderThan: Date, opts: CleanupOptions): Promise<string[]>;
+}
+
+/** The longest prefix all `keys` share: listing it finds each of them. */
+function commonPrefix(keys: readonly string[]): string {
+  let prefix = keys[0] ?? "";
+  for (const key of keys) while (!key.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+export function guardStorage(raw: StorageAdapter): GuardedStorage {
+  const { name } = raw;
+  const call = async <T>(operation: string, key: string | undefined, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toAdapterError(error, name, operation, key, signal);
+    }
+  };
+
+  const list: GuardedStorage["list"] = (prefix, signal) =>
+    call("list", prefix, signal, async () => {
+      const entries: ListEntry[] = [];
+      for await (const entry of raw.list(prefix, { signal })) entries.push(entry);
+      return entries;
+    });
+
+  return {
+    name,
+    capabilities: { cleanupIncomplete: typeof raw.cleanupIncomplete === "function" },
+    list,
+
+    async put(key, body, opts) {
+      checkKey(key);
+      await call("put", key, opts?.signal, () => raw.put(key, body, opts));
+    },
+
+    async get(key, signal) {
+      checkKey(key);
+      const got = await call("get", key, signal, () => raw.get(key, { signal }));
+      return got && { ...got, body: tap(got.body, () => undefined, (error) => toAdapterError(error, name, "get", key, signal)) };
+    },
+
+    async delete(groups, signal) {
+      const keys = groups.flat();
+      keys.forEach(checkKey);
+      for (const group of groups) if (group.length > 0) await call("delete", undefined, signal, () => raw.delete(group, { signal }));
+      if (keys.length === 0) return;
+      // Some providers answer a delete with success and keep the objects: without this
+      // listing a prune would report deletions that did not happen.
+      const doomed = new Set(keys);
+      const left = (await list(commonPrefix(keys), signal)).filter((entry) => doomed.has(entry.key)).map((entry) => entry.key);
+      if (left.length > 0) {
+        throw new AdapterError(name, "delete", `reported success but still lists ${left.length} object(s): ${left.slice(0, 5).join(", ")}`);
+      }
+    },
+
+    cleanupIncomplete: (prefix, olderThan, opts) =>
+      call("cleanupIncomplete", undefined, opts.signal, () => raw.cleanupIncomplete!(prefix, olderThan, opts)),
+  };
+}
