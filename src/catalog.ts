@@ -51,8 +51,13 @@ export async function scan(storage: GuardedStorage, scope: Scope, signal?: Abort
   const listedAt = Date.now();
   const backups: CatalogEntry[] = [];
   const incomplete: IncompleteEntry[] = [];
-  const ageOf = (key: string, entry: ListEntry, timestamp: Date) =>
-    ({ key, age: new Date(Math.max(timestamp.getTime(), entry.lastModified?.getTime() ?? 0)) });
+  // A leftover is as old as the later of its key's date and its modification time; a key dated in
+  // the future (a wrong clock, a forged key) says nothing true, so only the storage's time counts.
+  const ageOf = (key: string, entry: ListEntry, timestamp: Date) => {
+    const modified = entry.lastModified?.getTime();
+    const started = modified !== undefined && isFutureDated(timestamp, listedAt) ? 0 : timestamp.getTime();
+    return { key, age: new Date(Math.max(started, modified ?? 0)) };
+  };
   for (const [key, entry] of data) {
     const parsed = parseDataKey(prefix, name, key)!;
     const hasMeta = metas.has(key);
