@@ -26,6 +26,8 @@ export interface PruneReport {
   incomplete: string[];
   /** Adapter leftovers of interrupted uploads (e.g. S3 multipart uploads) removed after the grace period; empty on a dry run. */
   abandonedUploads: string[];
+  /** What the storage does beyond this report (a versioned bucket keeps what a delete hides). */
+  notes?: string[];
 }
 
 export interface BackupEvents {

@@ -29,9 +29,11 @@ export { awsS3, cloudflareR2, digitalOceanSpaces, minio } from "./s3/presets.js"
  * Errors from the adapter's methods are `S3Error`s (or `AbortedError` after an abort).
  */
 export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
-  const client = createClient(resolveS3Options(options));
+  const resolved = resolveS3Options(options);
+  const client = createClient(resolved);
   return {
     name: "s3",
+    ...(resolved.objectLock ? { objectLock: resolved.objectLock } : {}),
     list: (prefix, opts) => listObjects(client, prefix, opts),
     put: (key, body, opts) => putObject(client, key, body, opts),
     get: (key, opts) => getObject(client, key, opts),
