@@ -261,6 +261,13 @@ describe("Object Lock", () => {
     const parts = seen.filter((r) => r.url.searchParams.has("partNumber"));
     expect(parts).toHaveLength(3);
     for (const p of parts) expect(p.headers.get("content-md5")).toBe(md5(p.body));
+    // Ceph RGW 16 writes a multipart object unlocked: the retention is set again after Complete.
+    const retention = seen.filter((r) => r.url.searchParams.has("retention"));
+    expect(retention).toHaveLength(1);
+    expect(new TextDecoder().decode(retention[0]!.body)).toBe(
+      `<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>${create.headers.get("x-amz-object-lock-retain-until-date")}</RetainUntilDate></Retention>`,
+    );
+    expect(seen.indexOf(retention[0]!)).toBe(seen.length - 1);
   });
 
   it("sends no Content-MD5 without a lock (the SHA-256 payload hash covers integrity)", async () => {

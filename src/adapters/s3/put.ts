@@ -76,11 +76,35 @@ export async function putObject(client: S3Client, key: string, body: Body, opts:
       return res === undefined ? lock : { ...lock, etag: res };
     }
     const etag = await multipart(client, key, headers, firstPart, parts, pool, partSize, stop, signal);
+    if (objectLock) await lockObject(client, key, objectLock.mode, lock.retainUntil!, signal);
     return etag === undefined ? lock : { ...lock, etag };
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await parts.return(undefined);
   }
+}
+
+/**
+ * Sets the retention again on the completed object: Ceph RGW 16 accepts the lock headers on
+ * CreateMultipartUpload and then writes the object unlocked. Same mode and date, so AWS,
+ * where the object already carries them, accepts it as a no-op (COMPLIANCE refuses only a shortening).
+ */
+async function lockObject(client: S3Client, key: string, mode: string, until: string, signal: AbortSignal | undefined): Promise<void> {
+  const body = new TextEncoder().encode(`<Retention><Mode>${mode}</Mode><RetainUntilDate>${until}</RetainUntilDate></Retention>`);
+  await client.request(
+    {
+      operation: "put (object retention)",
+      method: "PUT",
+      key,
+      query: { retention: "" },
+      headers: { "content-md5": md5Base64(body), "content-type": "application/xml" },
+      body,
+      signal,
+    },
+    async (r) => {
+      await r.body?.cancel();
+    },
+  );
 }
 
 async function multipart(
