@@ -2,12 +2,14 @@
  * Object Lock end to end on Ceph RGW: a bucket created with Object Lock enabled, backups
  * written under GOVERNANCE retention, a prune that keeps them (saying why), a restore, and the
  * server itself refusing to delete a locked version. The 6 MiB backup goes multipart, which
- * RGW 16 writes unlocked unless the retention is set again after Complete.
+ * RGW 16 writes unlocked unless the retention is set again after Complete. Also on RGW: a
+ * Complete whose answer is lost after the server completed it, and the mark a retry's HEAD checks.
  */
 
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
+import { readAll } from "../../src/testing.js";
 import { bytesSource, bytesTarget, createBackupper, type BackupInfo } from "../../src/index.js";
 import { adapterOptions, rawS3, rgwUnavailable, s3Server, type S3TestServer } from "../helpers/s3.js";
 
@@ -81,6 +83,47 @@ describeRgw("Object Lock on Ceph RGW", () => {
       const del = await raw.fetch(`${bucket}/${key}?versionId=${encodeURIComponent(versionId!)}`, { method: "DELETE" });
       expect(del.status, await del.text()).toBe(403);
       expect((await raw.fetch(`${bucket}/${key}`, { method: "HEAD" })).status).toBe(200);
+    }
+  });
+});
+
+describeRgw("a CompleteMultipartUpload whose answer was lost, on Ceph RGW", () => {
+  it("succeeds on the retry, and the object carries the upload's mark", async () => {
+    const server = await s3Server("rgw");
+    const bucket = `lost-${process.pid}-${Date.now().toString(36)}`;
+    const raw = rawS3(server);
+    expect((await raw.fetch(bucket, { method: "PUT" })).status).toBe(200);
+    let dropped = 0;
+    const completes: number[] = [];
+    const adapter = s3Adapter({
+      ...adapterOptions(server, bucket),
+      partSize: 5 * 1024 * 1024,
+      retry: { sleep: async () => undefined },
+      fetch: async (request) => {
+        const res = await fetch(request);
+        const isComplete = request.method === "POST" && new URL(request.url).searchParams.has("uploadId");
+        if (isComplete) completes.push(res.status);
+        if (isComplete && dropped++ === 0) {
+          await res.arrayBuffer();
+          throw new TypeError("fetch failed", { cause: new Error("socket hang up") });
+        }
+        return res;
+      },
+    });
+    const body = randomBytes(6 * 1024 * 1024);
+    try {
+      await adapter.put("lost/answer.db", body);
+      // RGW, like AWS, answers a repeated Complete with 200; MinIO's NoSuchUpload is covered in s3-providers.
+      expect(completes).toEqual([200, 200]);
+      // What the MinIO path relies on: the mark set on Create comes back on the object's HEAD.
+      const head = await raw.fetch(`${bucket}/lost/answer.db`, { method: "HEAD" });
+      expect(head.headers.get("x-amz-meta-backupper-upload")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(head.headers.get("content-length")).toBe(String(body.length));
+      const got = await adapter.get("lost/answer.db");
+      expect(sha256(await readAll(got!.body))).toBe(sha256(body));
+    } finally {
+      await raw.fetch(`${bucket}/lost/answer.db`, { method: "DELETE" });
+      await raw.fetch(bucket, { method: "DELETE" });
     }
   });
 });
