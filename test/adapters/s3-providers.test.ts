@@ -324,10 +324,16 @@ describe("storage class and server-side encryption", () => {
     watch.assertClean([SECRET, SSE_C_KEY]);
   });
 
-  it("rejects an SSE-C key that is not 256 bits", () => {
-    expect(() => s3Adapter({ bucket: "b-1", region: "r", accessKeyId: "A", secretAccessKey: "S", sseCustomerKey: "c2hvcnQ=" })).toThrow(
-      expect.objectContaining({ option: "sseCustomerKey" }),
-    );
+  it.each([
+    [{ sseCustomerKey: "c2hvcnQ=" }, "sseCustomerKey"],
+    [{ sseCustomerKey: SSE_C_KEY, sse: "AES256" }, "sseCustomerKey"],
+    [{ sse: "aws:kms" }, "sse"],
+    [{ sse: { kmsKeyId: "" } }, "sse.kmsKeyId"],
+    [{ storageClass: "" }, "storageClass"],
+  ])("rejects %j naming the option, never repeating a key", (extra, option) => {
+    const make = () => s3Adapter({ bucket: "b-1", region: "r", accessKeyId: "A", secretAccessKey: "S", ...extra } as S3AdapterOptions);
+    expect(make).toThrow(expect.objectContaining({ option }));
+    expect(make).not.toThrow(SSE_C_KEY);
   });
 
   it("names the storage class when an archived object cannot be read", async () => {

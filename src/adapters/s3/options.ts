@@ -160,8 +160,9 @@ function resolveEncryption(opts: S3AdapterOptions): Pick<ResolvedS3Options, "cre
   const { sse, sseCustomerKey } = opts;
   if (sse === "AES256") createHeaders["x-amz-server-side-encryption"] = sse;
   else if (sse !== undefined) {
+    if (typeof sse !== "object" || sse === null) fail("sse", 'must be "AES256" or { kmsKeyId }');
     createHeaders["x-amz-server-side-encryption"] = "aws:kms";
-    createHeaders["x-amz-server-side-encryption-aws-kms-key-id"] = nonEmpty("sse.kmsKeyId", sse?.kmsKeyId);
+    createHeaders["x-amz-server-side-encryption-aws-kms-key-id"] = nonEmpty("sse.kmsKeyId", sse.kmsKeyId);
   }
   if (sseCustomerKey !== undefined) {
     if (sse !== undefined) fail("sseCustomerKey", "cannot be combined with sse");
