@@ -71,6 +71,9 @@ export function parseMeta(key: string, bytes: Uint8Array): BackupMeta {
   }
   if (obj.format !== undefined && typeof obj.format !== "string") fail(key, "format", '"format" must be a string');
   if (obj.name !== undefined && typeof obj.name !== "string") fail(key, "name", '"name" must be a string');
+  if (obj.lockedUntil !== undefined && (typeof obj.lockedUntil !== "string" || Number.isNaN(Date.parse(obj.lockedUntil)))) {
+    fail(key, "lockedUntil", '"lockedUntil" must be an ISO-8601 string');
+  }
   return meta;
 }
 

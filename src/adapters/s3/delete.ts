@@ -1,8 +1,9 @@
 /**
  * DeleteObjects in batches of 1000 (the S3 limit), each signed with its Content-MD5 as S3
  * requires. Per-key failures in the result become one error naming every key that is still
- * there. Servers without DeleteObjects (some gateways answer NotImplemented) get one DELETE
- * per key instead; a key that did not exist is success either way.
+ * there. Servers without DeleteObjects get one DELETE per key instead: some gateways answer
+ * NotImplemented, and Google Cloud Storage's XML API answers NotImplemented or 400
+ * InvalidArgument (it has no multi-object delete). A key that did not exist is success either way.
  */
 
 import type { DeleteOptions } from "../../types.js";
@@ -23,7 +24,7 @@ export async function deleteObjects(client: S3Client, keys: readonly string[], o
         await deleteBatch(client, batch, opts.signal);
         continue;
       } catch (err) {
-        if (!(err instanceof S3Error && (err.s3Code === "NotImplemented" || err.status === 501))) throw err;
+        if (!(err instanceof S3Error && (err.s3Code === "NotImplemented" || err.status === 501 || err.s3Code === "InvalidArgument"))) throw err;
         bulk = false;
       }
     }
