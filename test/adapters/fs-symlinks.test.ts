@@ -223,19 +223,22 @@ describeRace("fs adapter: <root>/backups and a link out of the root keep trading
 
     const { results, refused, swaps } = await race(TRIES.cleanup, async () => (await adapter.cleanupIncomplete!("backups/", new Date())).length);
 
+    // Under frequent exchanges a sweep may be refused part way (what it removed until then is not
+    // in its result); once they stop, the next sweep must remove every inside temp that is left.
+    const raced = results.reduce<number>((n, r) => n + (r ?? 0), 0);
+    const removed = raced + (await adapter.cleanupIncomplete!("backups/", new Date())).length;
     const after = await tree(outside);
     const lost = before.filter((name) => !after.includes(name));
-    const removed = results.reduce<number>((n, r) => n + (r ?? 0), 0);
     log.record({
       kind: "review",
       scenario: `fs cleanupIncomplete ×${TRIES.cleanup} while <root>/backups is exchanged with a link to an outside dir holding temp files of the same names (${swaps} exchanges)`,
       expected: "no temp file outside the root removed; each call removes inside or fails typed",
-      observed: `${removed} inside temps removed, refused: ${JSON.stringify(refused)}; outside entries removed: ${lost.length}`,
+      observed: `${raced} inside temps reported removed by sweeps that completed during the race, ${removed - raced} by the sweep after it, refused: ${JSON.stringify(refused)}; outside entries removed: ${lost.length}`,
       faults: swaps,
       bytesLost: 0,
     });
     expect(lost).toEqual([]);
-    expect(removed).toBeGreaterThan(0);
+    expect(await readdir(join(root, "backups"))).toEqual(["q-complete.db.gz"]);
   });
 
   it("list never shows what lies outside the root", async () => {
