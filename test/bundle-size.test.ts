@@ -9,8 +9,11 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * raise it only in a commit that says what the bytes bought. Last raised from 27 000 for the
  * review fixes (capped, linear-time S3 answers; redaction of JSON output; the cap on
  * metadata-less restores; future-dated keys; the branded error family with literal names).
+ * Raised from 27 600 for zstd (its stage, native zstd streams and blocks, levels per compression,
+ * the `backupper/2` format check, ~700 bytes); its portable decoder fzstd is a lazy chunk,
+ * loaded only to read zstd, and not counted here (`lazy`, ~3.8 kB).
  */
-const CEILING = 27_600;
+const CEILING = 28_100;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {
