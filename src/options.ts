@@ -2,7 +2,7 @@
 import { ConfigError } from "./errors.js";
 import type { BackupHooks } from "./events.js";
 import { checkName } from "./format/keys.js";
-import { COMPRESSIONS, compressionStage } from "./pipeline/stages.js";
+import { COMPRESSIONS, compressionStage, stagesFor } from "./pipeline/stages.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
 
@@ -125,7 +125,7 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
   if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
     throw new ConfigError("on", "must be an object of event listeners");
   }
-  return {
+  const resolved: ResolvedBackupperOptions = {
     adapter,
     source,
     retention: normalizeRetention(options.retention ?? 7),
@@ -141,4 +141,7 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),
     on: options.on ?? {},
   };
+  // A stage this runtime cannot write (zstd on Node 20) is refused now, naming its option, not at the first backup.
+  stagesFor(resolved);
+  return resolved;
 }
