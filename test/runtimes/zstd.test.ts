@@ -6,7 +6,7 @@
  * whose binary is absent is skipped with a line saying why, and fails under CI=true.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -43,4 +43,18 @@ describe("zstd backups on runtimes with native zstd", () => {
       }, 120_000);
     }
   }
+
+  const node24 = runtimes("node24")[0]!;
+  itOn(node24)(`${node24.name}: the built CLI's --compression zstd stores a .db.zst that zstd -d restores`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "backupper-zstd-cli-"));
+    dirs.push(dir);
+    const source = join(dir, "jobs.bin");
+    await writeFile(source, Buffer.alloc(2_000_000, "queue row "));
+    const [binary, ...args] = [...node24.argv(), join(ROOT, "dist/cli.js"), "now", "--source", source, "--dir", join(dir, "store"), "--compression", "zstd", "--compression-level", "19", "--json"];
+    const { stdout } = await promisify(execFile)(binary!, args, { cwd: ROOT, env: { PATH: process.env.PATH } });
+    const { backup } = JSON.parse(stdout) as { backup: { key: string } };
+    expect(backup.key).toMatch(/^backups\/jobs-.*\.db\.zst$/);
+    const byHand = execFileSync("zstd", ["-d", "-c", join(dir, "store", backup.key)], { maxBuffer: 1 << 30 });
+    expect(byHand.equals(await readFile(source))).toBe(true);
+  }, 120_000);
 });
