@@ -2,7 +2,8 @@
  * Compression and hashing for the backup pipeline, chosen at run time: the native codec
  * (`node:zlib` + `node:crypto`) where the runtime has them, the portable one (fflate +
  * TypeScript SHA-256) everywhere else. Both read and write standard gzip, so either one
- * restores what the other (or `gzip`, or `pigz`) wrote.
+ * restores what the other (or `gzip`, or `pigz`) wrote; both read zstd, which only the native
+ * one writes, and only where `node:zlib` has it.
  */
 
 import { ConfigError } from "../errors.js";
