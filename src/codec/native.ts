@@ -101,7 +101,7 @@ function onThreadPool(compress: (buf: Uint8Array, options: ZlibOptions, callback
   );
 }
 
-/** Where `node:zlib` compresses zstd, the codec's `zstd` and `zstdBlock`; elsewhere neither. */
+/** Where `node:zlib` compresses zstd, the codec's `zstd` writer; elsewhere none. */
 function zstdWriter(zlib: ZlibModule): Pick<Codec, "zstd"> {
   const { createZstdCompress, zstdCompress, constants } = zlib;
   const { ZSTD_c_compressionLevel: LEVEL, ZSTD_c_checksumFlag: CHECKSUM } = constants;

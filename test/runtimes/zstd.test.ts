@@ -2,8 +2,9 @@
  * zstd written natively on the runtimes whose node:zlib has it (Node 24, Bun, Deno, from the
  * runtime table): backup → restore is byte-identical, the portable codec (fzstd) verifies what
  * node:zlib wrote, and the stored object is standard zstd that the real `zstd -d` turns back
- * into the source (docs/FORMAT.md §5), one frame or several (`compressionWorkers`). A runtime
- * whose binary is absent is skipped with a line saying why, and fails under CI=true.
+ * into the source (docs/FORMAT.md §5), one frame or several (`compressionWorkers`); a zstd bomb
+ * stops at the size its metadata states. A runtime whose binary is absent is skipped with a
+ * line saying why, and fails under CI=true.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -33,6 +34,8 @@ describe("zstd backups on runtimes with native zstd", () => {
         expect(result).toMatchObject({ codec: "native", restoredEqual: true, portableVerify: true });
         expect(result.meta).toMatchObject({ compression: "zstd", compressed: true, format: "backupper/2" });
         expect(result.key).toMatch(/^backups\/queue-.*\.db\.zst$/);
+        expect(result.bombError).toMatch(/^CORRUPT_DATA: .*exceeds the 1048576 bytes the metadata states/);
+        expect(result.bombLeftFile).toBe(false);
 
         const stored = await readFile(result.stored);
         expect([...stored.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
