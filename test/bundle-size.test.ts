@@ -10,10 +10,10 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * review fixes (capped, linear-time S3 answers; redaction of JSON output; the cap on
  * metadata-less restores; future-dated keys; the branded error family with literal names).
  * Raised from 27 600 for zstd (its stage, native zstd streams and blocks, levels per compression,
- * the `backupper/2` format check, ~700 bytes); its portable decoder fzstd is a lazy chunk,
- * loaded only to read zstd, and not counted here (`lazy`, ~3.8 kB).
+ * the `backupper/2` format check, ~740 bytes); what only reading zstd needs (fzstd, and the
+ * frame splitter node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB).
  */
-const CEILING = 28_100;
+const CEILING = 28_200;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

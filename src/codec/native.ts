@@ -82,7 +82,10 @@ export async function loadNativeCodec(): Promise<Codec | undefined> {
     ...zstdWriter(zlib),
     async unzstd() {
       const { createZstdDecompress } = zlib;
-      return createZstdDecompress ? webPair(createZstdDecompress.call(zlib, STREAM_OPTIONS)) : portableUnzstd();
+      if (!createZstdDecompress) return portableUnzstd();
+      // Loaded with the first zstd restore, like fzstd: a bundle that never reads zstd does not carry it.
+      const frames = (await import("./zstd-frames.js")).frameAligned();
+      return { writable: frames.writable, readable: frames.readable.pipeThrough(webPair(createZstdDecompress.call(zlib, STREAM_OPTIONS))) };
     },
     sha256() {
       const hash = crypto.createHash("sha256");
