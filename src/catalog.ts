@@ -5,7 +5,7 @@
  */
 import { InvalidMetadataError } from "./errors.js";
 import { META_SUFFIX, compareNewestFirst, isLegacyId, metaKeyOf, namePrefix, parseDataKey, type Scope } from "./format/keys.js";
-import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./format/meta.js";
+import { MAX_META_BYTES, metaSaysCompressed, parseMeta } from "./format/meta.js";
 import { isFutureDated } from "./retention/policy.js";
 import type { GuardedStorage } from "./storage/guard.js";
 import type { BackupInfo, BackupMeta, ListEntry } from "./types.js";
@@ -61,7 +61,7 @@ export async function scan(storage: GuardedStorage, scope: Scope, signal?: Abort
   for (const [key, entry] of data) {
     const parsed = parseDataKey(prefix, name, key)!;
     const hasMeta = metas.has(key);
-    if (hasMeta || (isLegacyId(parsed.id) && !parsed.gzSuffix)) {
+    if (hasMeta || (isLegacyId(parsed.id) && parsed.suffix === "")) {
       backups.push({ key, metaKey: metaKeyOf(key), timestamp: parsed.timestamp, storedSize: entry.size, hasMeta, futureDated: isFutureDated(parsed.timestamp, listedAt) });
     } else {
       incomplete.push(ageOf(key, entry, parsed.timestamp));
@@ -100,7 +100,7 @@ export function verifiedInfo(name: string, key: string, timestamp: Date, storedS
     size: meta.size,
     compressedSize: storedSize,
     checksum: meta.checksum,
-    compressed: metaSaysGzip(meta),
+    compressed: metaSaysCompressed(meta),
     verified: true,
     meta,
   };

@@ -167,11 +167,11 @@ export interface BackupMeta {
   compressedSize?: number;
   /** SHA-256 hex of the original bytes. */
   checksum: string;
-  /** Whether the stored bytes are gzip (absent in bunqueue's oldest format: raw). */
+  /** Whether the stored bytes are compressed, gzip or zstd as `compression` says (absent in bunqueue's oldest format: raw). */
   compressed?: boolean;
   format?: string;
   name?: string;
-  compression?: "gzip" | "none";
+  compression?: "gzip" | "zstd" | "none";
   /** SHA-256 hex of the stored bytes. */
   storedChecksum?: string;
   /** ISO-8601 time until which the storage refuses to delete the data object (S3 Object Lock). */

@@ -22,6 +22,8 @@ const OPTIONS = {
   interval: { type: "string" },
   "initial-delay": { type: "string" },
   "compression-workers": { type: "string" },
+  compression: { type: "string" },
+  "compression-level": { type: "string" },
   "max-age": { type: "string" },
   "max-restore-bytes": { type: "string" },
   to: { type: "string" },
@@ -40,13 +42,13 @@ const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "interval"
 
 /** What each command takes beyond the common flags. */
 const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["compression-workers", "json"] },
+  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "json"] },
   list: { key: false, flags: ["json"] },
   restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "json"] },
   verify: { key: true, flags: ["json"] },
   status: { key: false, flags: ["max-age", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay", "compression-workers"] },
+  run: { key: false, flags: ["initial-delay", "compression", "compression-level", "compression-workers"] },
 };
 
 export interface Flags {
@@ -58,6 +60,8 @@ export interface Flags {
   interval?: string;
   "initial-delay"?: string;
   "compression-workers"?: string;
+  compression?: string;
+  "compression-level"?: string;
   "max-age"?: string;
   "max-restore-bytes"?: string;
   to?: string;

@@ -8,7 +8,7 @@
 import { resolveS3Options as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
 import * as presets from "../adapters/s3/presets.js";
 import { ConfigError } from "../errors.js";
-import { resolveBackupperOptions as checkBackupperOptions } from "../options.js";
+import { resolveBackupperOptions as checkBackupperOptions, type BackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
 import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
 import { parseDuration } from "./units.js";
@@ -47,8 +47,11 @@ export interface CliConfig {
   retention: number;
   interval: number;
   initialDelay: number;
-  /** gzip blocks compressed at once (`createBackupper`'s `compressionWorkers`). */
+  /** Blocks compressed at once (`createBackupper`'s `compressionWorkers`). */
   compressionWorkers: number;
+  /** `createBackupper`'s `compression` and `compressionLevel`, checked there; undefined: its defaults. */
+  compression: string | undefined;
+  compressionLevel: number | undefined;
   /** Output cap of a restore without metadata (`createBackupper`'s `maxRestoreBytes`); undefined: the library's default. */
   maxRestoreBytes: number | undefined;
 }
@@ -82,6 +85,11 @@ function fromFlag(flags: Flags, name: keyof Flags & string) {
 
 function wholeNumber(s: Setting): number {
   if (!/^\d+$/.test(s.value.trim())) throw new ConfigError(s.from, `must be a whole number >= 1, got ${JSON.stringify(s.value)}`);
+  return Number(s.value.trim());
+}
+
+function integer(s: Setting): number {
+  if (!/^\d+$/.test(s.value.trim())) throw new ConfigError(s.from, `must be a whole number, got ${JSON.stringify(s.value)}`);
   return Number(s.value.trim());
 }
 
@@ -256,6 +264,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const interval = setting(env, fromFlag(flags, "interval"), "S3_BACKUP_INTERVAL");
   const initialDelay = setting(env, fromFlag(flags, "initial-delay"));
   const workers = setting(env, fromFlag(flags, "compression-workers"), "BACKUP_COMPRESSION_WORKERS");
+  const compression = setting(env, fromFlag(flags, "compression"), "BACKUP_COMPRESSION");
+  const level = setting(env, fromFlag(flags, "compression-level"), "BACKUP_COMPRESSION_LEVEL");
   const maxAge = setting(env, fromFlag(flags, "max-age"));
   const maxRestoreBytes = setting(env, fromFlag(flags, "max-restore-bytes"), "BACKUP_MAX_RESTORE_BYTES");
 
@@ -289,6 +299,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     interval: interval ? duration(interval) : DEFAULTS.interval,
     initialDelay: initialDelay ? duration(initialDelay) : DEFAULTS.initialDelay,
     compressionWorkers: workers ? wholeNumber(workers) : DEFAULTS.compressionWorkers,
+    compression: compression?.value.trim(),
+    compressionLevel: level ? integer(level) : undefined,
     maxRestoreBytes: maxRestoreBytes ? size(maxRestoreBytes) : undefined,
   };
   const origin = {
@@ -299,6 +311,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     interval: interval?.from,
     initialDelay: initialDelay?.from,
     compressionWorkers: workers?.from,
+    compression: compression?.from,
+    compressionLevel: level?.from,
     maxRestoreBytes: maxRestoreBytes?.from,
   };
   checkedAs(origin, () =>
@@ -313,8 +327,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, compressionWorkers, maxRestoreBytes } = config;
-  return { name, prefix, retention, interval, initialDelay, compressionWorkers, maxRestoreBytes };
+  const { name, prefix, retention, interval, initialDelay, compressionWorkers, compression, compressionLevel, maxRestoreBytes } = config;
+  return { name, prefix, retention, interval, initialDelay, compressionWorkers, compression: compression as BackupperOptions["compression"], compressionLevel, maxRestoreBytes };
 }
 
 /** The whole invocation: help and version need no configuration, every command needs a valid one. */

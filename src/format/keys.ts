@@ -2,7 +2,7 @@
  * The bucket key scheme (docs/FORMAT.md §1), which is public: users find, copy and restore
  * backups by these names with nothing but `aws s3 cp`.
  *
- *   <prefix><name>-<timestamp>-<id>.db.gz   gzip-compressed (`.db` when stored raw)
+ *   <prefix><name>-<timestamp>-<id>.db.gz   gzip-compressed (`.db.zst` zstd, `.db` when stored raw)
  *   <data key>.meta.json                    metadata, written last: the commit marker
  *
  * bunqueue's keys (`bunqueue-<timestamp>[-<uuid>].db`) parse with the same rule.
@@ -26,8 +26,8 @@ export interface ParsedKey {
   timestamp: Date;
   /** Random suffix: ours (8 base-36 chars), bunqueue's UUID, or none in bunqueue's oldest keys. */
   id: string | undefined;
-  /** Whether the key says gzip (`.db.gz`); bunqueue stores gzip under `.db`, so this is a hint only. */
-  gzSuffix: boolean;
+  /** What follows `.db`: `.gz`, `.zst` or "" (bunqueue stores gzip under `.db`, so this is a hint only). */
+  suffix: "" | ".gz" | ".zst";
 }
 
 /** Returns `name` if it is usable as the NAME part of a key, else throws a ConfigError naming `option`. */
@@ -78,13 +78,13 @@ export function namePrefix(prefix: string, name: string): string {
 export function parseDataKey(prefix: string, name: string, key: string): ParsedKey | undefined {
   const head = namePrefix(prefix, name);
   if (!key.startsWith(head)) return undefined;
-  const match = new RegExp(`^${TIMESTAMP}(?:-([A-Za-z0-9-]{1,64}))?\\.db(\\.gz)?$`).exec(key.slice(head.length));
+  const match = new RegExp(`^${TIMESTAMP}(?:-([A-Za-z0-9-]{1,64}))?\\.db(\\.gz|\\.zst)?$`).exec(key.slice(head.length));
   if (!match) return undefined;
-  const [, ts, id, gz] = match as unknown as [string, string, string | undefined, string | undefined];
+  const [, ts, id, suffix = ""] = match as unknown as [string, string, string | undefined, ParsedKey["suffix"] | undefined];
   const iso = `${ts.slice(0, 13)}:${ts.slice(14, 16)}:${ts.slice(17, 19)}.${ts.slice(20)}`;
   const timestamp = new Date(iso);
   if (Number.isNaN(timestamp.getTime()) || timestampToKeyPart(timestamp) !== ts) return undefined;
-  return { timestamp, id, gzSuffix: gz !== undefined };
+  return { timestamp, id, suffix };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Codec } from "../codec/index.js";
 import type { Context } from "../context.js";
 import { SourceError, throwIfAborted, toBackupError, toSourceError, type BackupError } from "../errors.js";
 import { metaKeyOf, randomId, stagedDataKey } from "../format/keys.js";
-import { FORMAT, encodeMeta } from "../format/meta.js";
+import { encodeMeta } from "../format/meta.js";
 import { progressReporter } from "../pipeline/progress.js";
 import { describeStages, type StageFacts } from "../pipeline/stages.js";
 import { encode } from "../pipeline/write.js";
@@ -91,7 +91,6 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
       compressedSize: stored.size,
       checksum: original.digest(),
       ...facts.meta,
-      format: FORMAT,
       name: ctx.scope.name,
       storedChecksum: stored.digest(),
       ...(lock.retainUntil === undefined ? {} : { lockedUntil: lock.retainUntil }),

@@ -13,13 +13,13 @@ describe("key scheme", () => {
 
   it("parses its own keys back", () => {
     const key = dataKey("backups/", "queue", at, "abcd1234", true);
-    expect(parseDataKey("backups/", "queue", key)).toEqual({ timestamp: at, id: "abcd1234", gzSuffix: true });
+    expect(parseDataKey("backups/", "queue", key)).toEqual({ timestamp: at, id: "abcd1234", suffix: ".gz" });
   });
 
   it("parses bunqueue keys, with and without a uuid", () => {
     const uuid = "0b9f3c1e-4a4e-4f8e-9a61-5d8f1f6a2c3b";
     const p = parseDataKey("backups/", "bunqueue", `backups/bunqueue-2026-11-26T12-00-00-000Z-${uuid}.db`);
-    expect(p).toEqual({ timestamp: at, id: uuid, gzSuffix: false });
+    expect(p).toEqual({ timestamp: at, id: uuid, suffix: "" });
     expect(isLegacyId(p!.id)).toBe(true);
     expect(parseDataKey("backups/", "bunqueue", "backups/bunqueue-2026-11-26T12-00-00-000Z.db")?.id).toBeUndefined();
     expect(isLegacyId("abcd1234")).toBe(false);

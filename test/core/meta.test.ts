@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeMeta, metaSaysGzip, parseMeta } from "../../src/format/meta.js";
+import { encodeMeta, metaSaysCompressed, parseMeta } from "../../src/format/meta.js";
 import { InvalidMetadataError } from "../../src/errors.js";
 
 const SUM = "a".repeat(64);
@@ -11,12 +11,12 @@ describe("metadata", () => {
     const meta = parseMeta("k", bytes({ ...good, encryption: { alg: "x" } }));
     expect(meta).toMatchObject(good);
     expect(meta.encryption).toEqual({ alg: "x" });
-    expect(metaSaysGzip(meta)).toBe(true);
+    expect(metaSaysCompressed(meta)).toBe(true);
   });
 
   it("accepts bunqueue's oldest format and leaves compression to sniffing", () => {
     const meta = parseMeta("k", bytes({ timestamp: good.timestamp, version: "0.1", size: 10, checksum: SUM }));
-    expect(metaSaysGzip(meta)).toBeUndefined();
+    expect(metaSaysCompressed(meta)).toBeUndefined();
   });
 
   it("round-trips what it encodes", () => {
@@ -39,7 +39,8 @@ describe("metadata", () => {
     ["bad timestamp", { ...good, timestamp: "yesterday" }, "timestamp"],
     ["numeric version", { ...good, version: 1 }, "version"],
     ["string compressed", { ...good, compressed: "yes" }, "compressed"],
-    ["unknown compression", { ...good, compression: "zstd" }, "compression"],
+    ["unknown compression", { ...good, compression: "lz4" }, "compression"],
+    ["unknown format", { ...good, format: "backupper/3" }, "format"],
     ["contradiction", { ...good, compressed: true, compression: "none" }, "compression"],
     ["bad storedChecksum", { ...good, storedChecksum: 5 }, "storedChecksum"],
   ])("rejects %s with a typed error naming the field", (_label, value, field) => {

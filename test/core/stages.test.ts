@@ -13,7 +13,7 @@ import { streamOf } from "../../src/util/streams.js";
 import type { BackupMeta } from "../../src/types.js";
 import { chunksOf, randomBytes } from "../helpers/data.js";
 
-const options = (compression: "gzip" | "none") => ({ compression, compressionLevel: 6, compressionWorkers: 1 });
+const options = (compression: "gzip" | "none") => ({ compression, compressionLevel: 6, compressionWorkers: 1, codec: "auto" as const });
 const at = new Date("2026-11-26T12:00:00.000Z");
 const meta = (fields: Partial<BackupMeta>): BackupMeta => ({ timestamp: at.toISOString(), version: "x", size: 0, checksum: "0".repeat(64), ...fields });
 
@@ -23,8 +23,8 @@ async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 
 describe("stages of a new backup", () => {
   it.each([
-    ["gzip", ".db.gz", "application/gzip", { compressed: true, compression: "gzip" }],
-    ["none", ".db", "application/octet-stream", { compressed: false, compression: "none" }],
+    ["gzip", ".db.gz", "application/gzip", { compressed: true, compression: "gzip", format: "backupper/1" }],
+    ["none", ".db", "application/octet-stream", { compressed: false, compression: "none", format: "backupper/1" }],
   ] as const)("%s: key, Content-Type and metadata as docs/FORMAT.md §1–§2 state them", (compression, ending, contentType, fields) => {
     const facts = describeStages(stagesFor(options(compression)));
     const key = stagedDataKey("backups/", "q", at, "abcd1234", facts.keySuffix);

@@ -118,8 +118,8 @@ describe("key parser", () => {
     property("keys: written keys round-trip", "same timestamp and id", RUNS, fc.property(prefixArb, nameArb, date, idArb, fc.boolean(), (prefix, name, d, id, gz) => {
       const key = dataKey(prefix, name, d, id, gz);
       const parsed = parseDataKey(prefix, name, key);
-      expect(parsed).toEqual({ timestamp: d, id, gzSuffix: gz });
-      expect(dataKey(prefix, name, parsed!.timestamp, parsed!.id!, parsed!.gzSuffix)).toBe(key);
+      expect(parsed).toEqual({ timestamp: d, id, suffix: gz ? ".gz" : "" });
+      expect(dataKey(prefix, name, parsed!.timestamp, parsed!.id!, parsed!.suffix === ".gz")).toBe(key);
     })),
   );
 
