@@ -86,6 +86,17 @@ function networkMessage(err: unknown): string {
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** A failed answer: what its error document in `text` says (else `message`), and its request id. */
+/** Reads nothing of an answer whose body carries nothing we use, so the connection is freed at once. */
+export async function drain(res: Response): Promise<void> {
+  await res.body?.cancel();
+}
+
+/** The ETag of an answer whose body carries nothing we use (PUT, UploadPart). */
+export async function etagOf(res: Response): Promise<string | undefined> {
+  await drain(res);
+  return res.headers.get("etag") ?? undefined;
+}
+
 export function responseFailure(res: Response, text: string, message?: string): ResponseFailure {
   const doc = parseErrorDocument(text);
   return new ResponseFailure(

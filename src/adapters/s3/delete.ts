@@ -8,7 +8,7 @@
 
 import type { DeleteOptions } from "../../types.js";
 import { mapLimit } from "../../util/concurrency.js";
-import type { S3Client } from "./client.js";
+import { drain, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { md5Base64 } from "./hash.js";
 import { escapeXml, MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
@@ -57,8 +57,6 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
 
 async function deleteEach(client: S3Client, keys: readonly string[], signal: AbortSignal | undefined): Promise<void> {
   await mapLimit(keys, client.options.concurrency, (key) =>
-    client.request({ operation: "delete", method: "DELETE", key, signal }, async (r) => {
-      await r.body?.cancel();
-    }),
+    client.request({ operation: "delete", method: "DELETE", key, signal }, drain),
   );
 }

@@ -7,7 +7,7 @@
 
 import { toAbortedError } from "../../errors.js";
 import type { GetOptions, GetResult } from "../../types.js";
-import type { S3Client } from "./client.js";
+import { drain, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 
 export async function getObject(client: S3Client, key: string, opts: GetOptions = {}): Promise<GetResult | null> {
@@ -54,7 +54,7 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     const next = await client.request({ operation: `${operation} (resume)`, method: "GET", key, headers, signal }, async (r) => r);
     const range = next.headers.get("content-range");
     if (next.status !== 206 || !range?.startsWith(`bytes ${delivered}-`)) {
-      await next.body?.cancel();
+      await drain(next);
       throw client.error({ operation, key }, `${truncated}; resuming got HTTP ${next.status} ${range ?? "without Content-Range"}`);
     }
     reader = (next.body ?? new Blob([]).stream()).getReader();

@@ -13,7 +13,7 @@
 import { throwIfAborted } from "../../errors.js";
 import type { Body, PutOptions } from "../../types.js";
 import { bodyChunks, discardBody } from "../body.js";
-import { responseFailure, type S3Client } from "./client.js";
+import { drain, etagOf, responseFailure, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { md5Base64 } from "./hash.js";
 import { MAX_PART_SIZE, MAX_PARTS } from "./options.js";
@@ -68,10 +68,7 @@ export async function putObject(client: S3Client, key: string, body: Body, opts:
     if (firstPart.length < client.options.multipartThreshold) {
       const res = await client.request(
         { operation: "put", method: "PUT", key, headers: { ...headers, ...digestHeaders(client, firstPart) }, body: firstPart, signal },
-        async (r) => {
-          await r.body?.cancel();
-          return r.headers.get("etag") ?? undefined;
-        },
+        etagOf,
       );
       return res === undefined ? lock : { ...lock, etag: res };
     }
@@ -101,9 +98,7 @@ async function lockObject(client: S3Client, key: string, mode: string, until: st
       body,
       signal,
     },
-    async (r) => {
-      await r.body?.cancel();
-    },
+    drain,
   );
 }
 
@@ -149,10 +144,7 @@ async function multipart(
           body: part,
           signal: stop.signal,
         },
-        async (r) => {
-          await r.body?.cancel();
-          return r.headers.get("etag");
-        },
+        etagOf,
       )
       .then(
         (etag) => {
@@ -250,9 +242,7 @@ async function abortUpload(client: S3Client, key: string, uploadId: string): Pro
   await client
     .request(
       { operation: "put (abort multipart upload)", method: "DELETE", key, query: { uploadId } },
-      async (r) => {
-        await r.body?.cancel();
-      },
+      drain,
     )
     .catch(() => undefined);
 }
