@@ -15,6 +15,7 @@ const INTEGRATION = [
   "test/adapters/fs-symlinks.test.ts",
   "test/adapters/s3-conformance.test.ts",
   "test/adapters/s3-rgw.test.ts",
+  "test/adapters/s3-rgw-lock.test.ts",
   "test/adapters/s3-memory.test.ts",
   "test/adapters/testing-export.test.ts",
   "test/cli/bin.test.ts",

@@ -5,7 +5,7 @@
  */
 import { InvalidMetadataError } from "./errors.js";
 import { META_SUFFIX, compareNewestFirst, isLegacyId, metaKeyOf, namePrefix, parseDataKey, type Scope } from "./format/keys.js";
-import { MAX_META_BYTES, metaSaysGzip, parseMeta } from "./format/meta.js";
+import { MAX_META_BYTES, metaSaysCompressed, parseMeta } from "./format/meta.js";
 import { isFutureDated } from "./retention/policy.js";
 import type { GuardedStorage } from "./storage/guard.js";
 import type { BackupInfo, BackupMeta, ListEntry } from "./types.js";
@@ -51,8 +51,13 @@ export async function scan(storage: GuardedStorage, scope: Scope, signal?: Abort
   const listedAt = Date.now();
   const backups: CatalogEntry[] = [];
   const incomplete: IncompleteEntry[] = [];
-  const ageOf = (key: string, entry: ListEntry, timestamp: Date) =>
-    ({ key, age: new Date(Math.max(timestamp.getTime(), entry.lastModified?.getTime() ?? 0)) });
+  // A leftover is as old as the later of its key's date and its modification time; a key dated in
+  // the future (a wrong clock, a forged key) says nothing true, so only the storage's time counts.
+  const ageOf = (key: string, entry: ListEntry, timestamp: Date) => {
+    const modified = entry.lastModified?.getTime();
+    const started = modified !== undefined && isFutureDated(timestamp, listedAt) ? 0 : timestamp.getTime();
+    return { key, age: new Date(Math.max(started, modified ?? 0)) };
+  };
   for (const [key, entry] of data) {
     const parsed = parseDataKey(prefix, name, key)!;
     const hasMeta = metas.has(key);
@@ -95,7 +100,7 @@ export function verifiedInfo(name: string, key: string, timestamp: Date, storedS
     size: meta.size,
     compressedSize: storedSize,
     checksum: meta.checksum,
-    compressed: metaSaysGzip(meta),
+    compressed: metaSaysCompressed(meta),
     verified: true,
     meta,
   };

@@ -24,8 +24,14 @@ export interface PruneReport {
   kept: Array<{ key: string; reasons: string[] }>;
   /** Incomplete objects (data without metadata, metadata without data) removed after the grace period. */
   incomplete: string[];
-  /** Adapter leftovers of interrupted uploads (e.g. S3 multipart uploads) removed after the grace period; empty on a dry run. */
+  /**
+   * Adapter leftovers of interrupted uploads (e.g. S3 multipart uploads) removed after the grace
+   * period; empty on a dry run. MinIO lists uploads only for an exact key, never by prefix, so
+   * there this stays empty: a lifecycle rule aborting incomplete uploads is what removes them.
+   */
   abandonedUploads: string[];
+  /** What the storage does beyond this report (a versioned bucket keeps what a delete hides). */
+  notes?: string[];
 }
 
 export interface BackupEvents {

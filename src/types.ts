@@ -74,9 +74,10 @@ export interface StorageAdapter {
    * Stores `body` under `key`, replacing an existing object. Atomic: readers see either the
    * previous object (or none) or the complete new one, never a partial object. If the body
    * stream errors, the signal aborts or the storage fails, it rejects and leaves no new
-   * object behind (multipart uploads are aborted, temp files removed).
+   * object behind (multipart uploads are aborted, temp files removed). `retainUntil` (ISO
+   * time) says the object is write-once until then (S3 Object Lock) and cannot be deleted before.
    */
-  put(key: string, body: Body, opts?: PutOptions): Promise<{ etag?: string }>;
+  put(key: string, body: Body, opts?: PutOptions): Promise<{ etag?: string; retainUntil?: string }>;
 
   /**
    * Opens `key` for streaming. Resolves `null` only when the key does not exist; any other
@@ -95,6 +96,12 @@ export interface StorageAdapter {
    * returns a description of each. Never touches complete objects. Failures reject like `delete`.
    */
   cleanupIncomplete?(prefix: string, olderThan: Date, opts?: CleanupOptions): Promise<string[]>;
+
+  /**
+   * Optional. Set when every object is written under a retention lock (S3 Object Lock): the
+   * storage is versioned, so a delete only hides an object behind a delete marker.
+   */
+  readonly objectLock?: { readonly mode: string; readonly retainDays: number };
 }
 
 /** A consistent, point-in-time view of a source, streamed once. */
@@ -164,17 +171,19 @@ export interface BackupMeta {
   compressedSize?: number;
   /** SHA-256 hex of the original bytes; absent for an encrypted backup, whose metadata reveals nothing of them but `size`. */
   checksum?: string;
-  /** Whether the stored bytes are gzip (absent in bunqueue's oldest format: raw). */
+  /** Whether the stored bytes are compressed, gzip or zstd as `compression` says (absent in bunqueue's oldest format: raw). */
   compressed?: boolean;
   format?: string;
   name?: string;
-  compression?: "gzip" | "none";
+  compression?: "gzip" | "zstd" | "none";
   /** `"age"` for an encrypted backup; absent when stored in the clear. */
   encryption?: "age";
   /** The source file's permission bits, octal (`"600"`), which a restore to a new path gives the file. */
   mode?: string;
   /** SHA-256 hex of the stored bytes. */
   storedChecksum?: string;
+  /** ISO-8601 time until which the storage refuses to delete the data object (S3 Object Lock). */
+  lockedUntil?: string;
   [field: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 /**
  * `backupper/s3`: a `StorageAdapter` for S3 and S3-compatible storage (AWS S3, Cloudflare R2,
- * MinIO, DigitalOcean Spaces, Ceph RGW), signed by aws4fetch and running on any runtime with
+ * MinIO, DigitalOcean Spaces, Backblaze B2, Wasabi, Google Cloud Storage, Hetzner, Scaleway,
+ * OVH, Tigris, Garage, Ceph RGW), signed by aws4fetch and running on any runtime with
  * `fetch` and Web Crypto.
  *
  * ```ts
@@ -22,16 +23,32 @@ export type { S3CredentialProvider, S3Credentials } from "./s3/credentials.js";
 export { S3Error, type S3ErrorDetails } from "./s3/errors.js";
 export type { S3AdapterOptions } from "./s3/options.js";
 export type { RetryOptions as S3RetryOptions } from "./s3/retry.js";
-export { awsS3, cloudflareR2, digitalOceanSpaces, minio } from "./s3/presets.js";
+export {
+  awsS3,
+  backblazeB2,
+  cephRgw,
+  cloudflareR2,
+  digitalOceanSpaces,
+  garage,
+  googleCloudStorage,
+  hetzner,
+  minio,
+  ovh,
+  scaleway,
+  tigris,
+  wasabi,
+} from "./s3/presets.js";
 
 /**
  * Creates the adapter; every option is checked here (a `ConfigError` names the bad one).
  * Errors from the adapter's methods are `S3Error`s (or `AbortedError` after an abort).
  */
 export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
-  const client = createClient(resolveS3Options(options));
+  const resolved = resolveS3Options(options);
+  const client = createClient(resolved);
   return {
     name: "s3",
+    ...(resolved.objectLock ? { objectLock: resolved.objectLock } : {}),
     list: (prefix, opts) => listObjects(client, prefix, opts),
     put: (key, body, opts) => putObject(client, key, body, opts),
     get: (key, opts) => getObject(client, key, opts),

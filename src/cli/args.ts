@@ -1,6 +1,6 @@
 /** The command line: which command, its key argument, and its flags, checked against what each command accepts. */
 import { parseArgs } from "node:util";
-import { BackupError } from "../errors.js";
+import { BackupError, messageOf } from "../errors.js";
 
 /** A command line the bin cannot run: unknown command or flag, missing or extra argument. Exits with the usage code. */
 export class UsageError extends BackupError {
@@ -22,6 +22,8 @@ const OPTIONS = {
   interval: { type: "string" },
   "initial-delay": { type: "string" },
   "compression-workers": { type: "string" },
+  compression: { type: "string" },
+  "compression-level": { type: "string" },
   "max-age": { type: "string" },
   "max-restore-bytes": { type: "string" },
   to: { type: "string" },
@@ -35,20 +37,20 @@ const OPTIONS = {
   version: { type: "boolean" },
 } as const;
 
-export type FlagName = keyof typeof OPTIONS;
+type FlagName = keyof typeof OPTIONS;
 
 /** Flags every command takes: what to back up, where, and how the backups are named and kept. */
-export const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "interval"] as const satisfies readonly FlagName[];
+const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "interval"] as const satisfies readonly FlagName[];
 
 /** What each command takes beyond the common flags. */
-export const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["compression-workers", "recipient", "json"] },
+const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
+  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "json"] },
   list: { key: false, flags: ["json"] },
   restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "identity", "json"] },
   verify: { key: true, flags: ["identity", "json"] },
   status: { key: false, flags: ["max-age", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay", "compression-workers", "recipient"] },
+  run: { key: false, flags: ["initial-delay", "compression", "compression-level", "compression-workers", "recipient"] },
 };
 
 export interface Flags {
@@ -60,6 +62,8 @@ export interface Flags {
   interval?: string;
   "initial-delay"?: string;
   "compression-workers"?: string;
+  compression?: string;
+  "compression-level"?: string;
   "max-age"?: string;
   "max-restore-bytes"?: string;
   to?: string;
@@ -85,7 +89,7 @@ function parse(argv: readonly string[]) {
     return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // node:util's messages name the flag ("Unknown option '--frob'"); keep them, minus its hints about `--`.
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+    throw new UsageError(messageOf(error).replace(/\. To specify a positional argument.*$/s, ""));
   }
 }
 

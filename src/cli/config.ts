@@ -6,8 +6,9 @@
  * validators the library uses, with the option renamed to where the value came from.
  */
 import { resolveS3Options as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
+import * as presets from "../adapters/s3/presets.js";
 import { ConfigError } from "../errors.js";
-import { resolveBackupperOptions as checkBackupperOptions } from "../options.js";
+import { resolveBackupperOptions as checkBackupperOptions, type BackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
 import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
 import { encryptionSettings, type EncryptionSettings } from "./encryption.js";
@@ -20,7 +21,7 @@ export type Destination =
   | {
       kind: "s3";
       options: Required<Pick<S3AdapterOptions, "bucket" | "region" | "accessKeyId" | "secretAccessKey">> &
-        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken">;
+        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken" | "concurrency" | "storageClass" | "sse" | "objectLock">;
       /** Which family of variables gave the credentials. */
       credentialsFrom: "S3_*" | "AWS_*";
     };
@@ -47,8 +48,11 @@ export interface CliConfig {
   retention: number;
   interval: number;
   initialDelay: number;
-  /** gzip blocks compressed at once (`createBackupper`'s `compressionWorkers`). */
+  /** Blocks compressed at once (`createBackupper`'s `compressionWorkers`). */
   compressionWorkers: number;
+  /** `createBackupper`'s `compression` and `compressionLevel`, checked there; undefined: its defaults. */
+  compression: string | undefined;
+  compressionLevel: number | undefined;
   /** Output cap of a restore without metadata (`createBackupper`'s `maxRestoreBytes`); undefined: the library's default. */
   maxRestoreBytes: number | undefined;
   /** age keys, and the files that hold them (read by setUp). */
@@ -84,6 +88,11 @@ function fromFlag(flags: Flags, name: keyof Flags & string) {
 
 function wholeNumber(s: Setting): number {
   if (!/^\d+$/.test(s.value.trim())) throw new ConfigError(s.from, `must be a whole number >= 1, got ${JSON.stringify(s.value)}`);
+  return Number(s.value.trim());
+}
+
+function integer(s: Setting): number {
+  if (!/^\d+$/.test(s.value.trim())) throw new ConfigError(s.from, `must be a whole number, got ${JSON.stringify(s.value)}`);
   return Number(s.value.trim());
 }
 
@@ -146,10 +155,13 @@ function s3Destination(env: Env): Destination {
   if (!keyId) throw new ConfigError(`${family}_ACCESS_KEY_ID`, "is required to back up to S3 (S3_ACCESS_KEY_ID, or AWS_ACCESS_KEY_ID)");
   if (!secret) throw new ConfigError(`${family}_SECRET_ACCESS_KEY`, `is required with ${keyId.from}`);
 
+  const preset = providerPreset(env, region, endpoint);
   const options = {
+    ...preset,
+    ...s3Storage(env),
     bucket: bucket.value,
     // R2 signs with region "auto"; other custom endpoints (MinIO, Ceph) expect us-east-1, as does AWS's global default.
-    region: region?.value ?? (endpoint && /\.r2\.cloudflarestorage\.com$/.test(hostOf(endpoint.value)) ? "auto" : "us-east-1"),
+    region: region?.value ?? preset.region ?? (endpoint && /\.r2\.cloudflarestorage\.com$/.test(hostOf(endpoint.value)) ? "auto" : "us-east-1"),
     accessKeyId: keyId.value,
     secretAccessKey: secret.value,
     ...(endpoint ? { endpoint: endpoint.value } : {}),
@@ -165,9 +177,61 @@ function s3Destination(env: Env): Destination {
     accessKeyId: keyId.from,
     secretAccessKey: secret.from,
     sessionToken: token?.from,
+    storageClass: "S3_STORAGE_CLASS",
+    sse: "S3_SSE",
+    "sse.kmsKeyId": "S3_SSE_KMS_KEY_ID",
+    "objectLock.mode": "S3_OBJECT_LOCK_MODE",
+    "objectLock.retainDays": "S3_OBJECT_LOCK_DAYS",
   };
   checkedAs(origin, () => checkS3Options(options));
   return { kind: "s3", options, credentialsFrom: family === "S3" ? "S3_*" : "AWS_*" };
+}
+
+/** `S3_PROVIDER`'s preset, filled from S3_REGION / S3_ENDPOINT where the provider needs them; explicit variables override it. */
+function providerPreset(env: Env, region: Setting | undefined, endpoint: Setting | undefined): Partial<S3AdapterOptions> {
+  const provider = setting(env, undefined, "S3_PROVIDER");
+  if (!provider) return {};
+  const need = (s: Setting | undefined, name: string) => {
+    if (!s) throw new ConfigError(name, `is required with S3_PROVIDER=${provider.value}`);
+    return s.value;
+  };
+  const r = () => need(region, "S3_REGION");
+  const e = () => need(endpoint, "S3_ENDPOINT");
+  const make: Record<string, () => Partial<S3AdapterOptions>> = {
+    aws: () => presets.awsS3({ region: region?.value ?? "us-east-1" }),
+    r2: () => ({ region: "auto", concurrency: 2, endpoint: e() }),
+    minio: () => presets.minio({ endpoint: e() }),
+    spaces: () => presets.digitalOceanSpaces({ region: r() }),
+    b2: () => presets.backblazeB2({ region: r() }),
+    wasabi: () => presets.wasabi({ region: r() }),
+    gcs: () => presets.googleCloudStorage(),
+    hetzner: () => presets.hetzner({ location: r() }),
+    scaleway: () => presets.scaleway({ region: r() }),
+    ovh: () => presets.ovh({ region: r() }),
+    tigris: () => presets.tigris(),
+    garage: () => presets.garage({ endpoint: e() }),
+    ceph: () => presets.cephRgw({ endpoint: e() }),
+  };
+  const preset = make[provider.value.trim().toLowerCase()];
+  if (!preset) throw new ConfigError("S3_PROVIDER", `must be one of ${Object.keys(make).join(", ")}, got ${JSON.stringify(provider.value)}`);
+  return preset();
+}
+
+/** Storage class, encryption and Object Lock from S3_STORAGE_CLASS, S3_SSE(_KMS_KEY_ID), S3_OBJECT_LOCK_MODE/DAYS. */
+function s3Storage(env: Env): Partial<S3AdapterOptions> {
+  const storageClass = setting(env, undefined, "S3_STORAGE_CLASS");
+  const sse = setting(env, undefined, "S3_SSE");
+  const kmsKeyId = setting(env, undefined, "S3_SSE_KMS_KEY_ID");
+  const mode = setting(env, undefined, "S3_OBJECT_LOCK_MODE");
+  const days = setting(env, undefined, "S3_OBJECT_LOCK_DAYS");
+  const out: Partial<S3AdapterOptions> = {};
+  if (storageClass) out.storageClass = storageClass.value;
+  if (sse && sse.value !== "AES256" && sse.value !== "aws:kms") throw new ConfigError("S3_SSE", `must be AES256 or aws:kms, got ${JSON.stringify(sse.value)}`);
+  if (kmsKeyId && sse?.value !== "aws:kms") throw new ConfigError("S3_SSE_KMS_KEY_ID", "needs S3_SSE=aws:kms");
+  if (sse) out.sse = sse.value === "AES256" ? "AES256" : { kmsKeyId: kmsKeyId?.value ?? "" };
+  if (!mode !== !days) throw new ConfigError(mode ? "S3_OBJECT_LOCK_DAYS" : "S3_OBJECT_LOCK_MODE", "is required with the other S3_OBJECT_LOCK_* variable");
+  if (mode && days) out.objectLock = { mode: mode.value.toUpperCase() as "GOVERNANCE" | "COMPLIANCE", retainDays: wholeNumber(days) };
+  return out;
 }
 
 function hostOf(url: string): string {
@@ -203,6 +267,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const interval = setting(env, fromFlag(flags, "interval"), "S3_BACKUP_INTERVAL");
   const initialDelay = setting(env, fromFlag(flags, "initial-delay"));
   const workers = setting(env, fromFlag(flags, "compression-workers"), "BACKUP_COMPRESSION_WORKERS");
+  const compression = setting(env, fromFlag(flags, "compression"), "BACKUP_COMPRESSION");
+  const level = setting(env, fromFlag(flags, "compression-level"), "BACKUP_COMPRESSION_LEVEL");
   const maxAge = setting(env, fromFlag(flags, "max-age"));
   const maxRestoreBytes = setting(env, fromFlag(flags, "max-restore-bytes"), "BACKUP_MAX_RESTORE_BYTES");
 
@@ -236,6 +302,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     interval: interval ? duration(interval) : DEFAULTS.interval,
     initialDelay: initialDelay ? duration(initialDelay) : DEFAULTS.initialDelay,
     compressionWorkers: workers ? wholeNumber(workers) : DEFAULTS.compressionWorkers,
+    compression: compression?.value.trim(),
+    compressionLevel: level ? integer(level) : undefined,
     maxRestoreBytes: maxRestoreBytes ? size(maxRestoreBytes) : undefined,
     encryption: encryptionSettings(env, flags),
   };
@@ -247,6 +315,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     interval: interval?.from,
     initialDelay: initialDelay?.from,
     compressionWorkers: workers?.from,
+    compression: compression?.from,
+    compressionLevel: level?.from,
     maxRestoreBytes: maxRestoreBytes?.from,
   };
   checkedAs(origin, () =>
@@ -261,8 +331,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, compressionWorkers, maxRestoreBytes } = config;
-  return { name, prefix, retention, interval, initialDelay, compressionWorkers, maxRestoreBytes };
+  const { name, prefix, retention, interval, initialDelay, compressionWorkers, compression, compressionLevel, maxRestoreBytes } = config;
+  return { name, prefix, retention, interval, initialDelay, compressionWorkers, compression: compression as BackupperOptions["compression"], compressionLevel, maxRestoreBytes };
 }
 
 /** The whole invocation: help and version need no configuration, every command needs a valid one. */

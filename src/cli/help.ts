@@ -4,8 +4,10 @@ import { UNVERIFIED_EXTRA_MIB, UNVERIFIED_RATIO } from "../pipeline/read.js";
 import { EXIT_CODES } from "./exit-codes.js";
 
 const WORKERS =
-  "--compression-workers <n>  (BACKUP_COMPRESSION_WORKERS) gzip blocks compressed at once, default 1;\n" +
-  "                     set it to the cores the backup may use (standard multi-member gzip)";
+  "--compression <c>    (BACKUP_COMPRESSION) gzip (default), zstd (faster; Node >= 22.15, Bun, Deno) or none\n" +
+  "--compression-level <n>  (BACKUP_COMPRESSION_LEVEL) gzip 0-9 (default 6), zstd 1-19 (default 3)\n" +
+  "--compression-workers <n>  (BACKUP_COMPRESSION_WORKERS) blocks compressed at once, default 1;\n" +
+  "                     set it to the cores the backup may use (standard multi-member gzip, concatenated zstd frames)";
 
 const RECIPIENT =
   "--recipient <age1…>  (BACKUP_AGE_RECIPIENTS) encrypt the backup to this age public key; repeatable";
@@ -14,7 +16,7 @@ const IDENTITY =
 
 const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
   now: {
-    usage: "backupper now [--compression-workers <n>] [--recipient <age1…>]... [--json]",
+    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--json]",
     about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
     flags: [WORKERS, RECIPIENT, "--json               print the backup (and the keys retention deleted) as JSON"],
   },
@@ -62,7 +64,7 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--dry-run            only report what would be deleted", "--json               print the report as JSON"],
   },
   run: {
-    usage: "backupper run [--initial-delay <duration>] [--compression-workers <n>] [--recipient <age1…>]...",
+    usage: "backupper run [--initial-delay <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]...",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
       "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `backupper` bin: `runCli` on this process. The exit code is set, not forced, so output is flushed first. */
 import { runCli } from "./run-cli.js";
+import { messageOf } from "../errors.js";
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
@@ -15,7 +16,7 @@ runCli(process.argv.slice(2), process.env, {
 }).then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`backupper: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`backupper: unexpected error: ${messageOf(error)}\n`);
     process.exitCode = 1;
   },
 );

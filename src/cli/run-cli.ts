@@ -3,8 +3,7 @@
  * the configuration, run the command, map any error to an exit code and a message that never
  * carries a secret.
  */
-import { BackupError } from "../errors.js";
-import { RestoreCapError } from "../errors.js";
+import { BackupError, messageOf, RestoreCapError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { COMMAND_NAMES, type CommandName } from "./args.js";
 import { now } from "./commands/now.js";
@@ -74,7 +73,7 @@ export async function runCli(argv: readonly string[], env: Env, proc: Process): 
     });
   } catch (error) {
     const code = exitCodeOf(error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const errorCode = BackupError.is(error) ? error.code : "UNEXPECTED";
     out.warn(`backupper: ${code === EXIT_CODES.UNEXPECTED ? "unexpected error: " : ""}${message}`);
     if (!json) {

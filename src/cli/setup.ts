@@ -11,7 +11,7 @@ import type { Source, StorageAdapter } from "../types.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
 import { loadEncryption, type KeyReport } from "./encryption.js";
 
-export type SourceKind = "sqlite" | "file";
+type SourceKind = "sqlite" | "file";
 
 /**
  * True when the source at `path` starts with the SQLite header. A FIFO, device or directory
@@ -19,7 +19,7 @@ export type SourceKind = "sqlite" | "file";
  * or unreadable file is a plain file here: its snapshot says why it cannot be read, and
  * `status` still works for a user who may not read it.
  */
-export async function isSqliteFile(path: string): Promise<boolean> {
+async function isSqliteFile(path: string): Promise<boolean> {
   try {
     return isSqliteHeader(await readHeader(path, "source"));
   } catch (error) {

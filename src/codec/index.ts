@@ -2,10 +2,12 @@
  * Compression and hashing for the backup pipeline, chosen at run time: the native codec
  * (`node:zlib` + `node:crypto`) where the runtime has them, the portable one (fflate +
  * TypeScript SHA-256) everywhere else. Both read and write standard gzip, so either one
- * restores what the other (or `gzip`, or `pigz`) wrote.
+ * restores what the other (or `gzip`, or `pigz`) wrote; both read zstd, which only the native
+ * one writes, and only where `node:zlib` has it.
  */
 
 import { ConfigError } from "../errors.js";
+import { builtinModule } from "./builtin.js";
 import { loadNativeCodec } from "./native.js";
 import { portableCodec } from "./portable.js";
 export type { Codec, CodecPreference } from "./types.js";
@@ -33,6 +35,15 @@ async function pickCodec(prefer: CodecPreference): Promise<Codec> {
   // The caller asked for it by name (the `codec` option): a configuration that cannot work here.
   if (prefer === "native") throw new ConfigError("codec", "native codec unavailable: this runtime has no node:zlib/node:crypto");
   return portableCodec;
+}
+
+/**
+ * Whether the codec `prefer` picks here can write zstd: only the native one, where `node:zlib`
+ * has a zstd compressor. Synchronous, so that `createBackupper` refuses `compression: "zstd"` at
+ * once; a runtime without `getBuiltinModule` (Node < 20.16) has no zstd anyway.
+ */
+export function canWriteZstd(prefer: CodecPreference): boolean {
+  return prefer !== "portable" && typeof builtinModule<{ createZstdCompress?: unknown }>("node:zlib")?.createZstdCompress === "function";
 }
 
 /** True when `head` starts with the gzip magic bytes `1f 8b`. */

@@ -7,8 +7,9 @@
 
 import type { Codec } from "./types.js";
 import { loadBuiltin } from "./builtin.js";
-import { gzipLevel } from "./level.js";
+import { gzipLevel, zstdLevel } from "./level.js";
 import { CHUNK_SIZE, createCodecOutput } from "./output.js";
+import { portableUnzstd } from "./portable-zstd.js";
 
 /** The part of a `node:zlib` stream this codec relies on. */
 interface ZlibStream {
@@ -25,14 +26,23 @@ interface ZlibStream {
 
 interface ZlibOptions {
   level?: number;
+  /** zstd's parameters, by their `zlib.constants.ZSTD_c_*` numbers. */
+  params?: Record<number, number>;
   chunkSize: number;
-  readableHighWaterMark: number;
+  readableHighWaterMark?: number;
 }
+
+type ZlibCallback = (error: Error | null, result: Uint8Array) => void;
 
 interface ZlibModule {
   createGzip(options: ZlibOptions): ZlibStream;
   createGunzip(options: ZlibOptions): ZlibStream;
-  gzip(buf: Uint8Array, options: { level: number; chunkSize: number }, callback: (error: Error | null, result: Uint8Array) => void): void;
+  gzip(buf: Uint8Array, options: ZlibOptions, callback: ZlibCallback): void;
+  /** zstd: Node >= 22.15, Bun >= 1.4.5, Deno >= 2.9.6; not Node 20 nor workerd. */
+  createZstdCompress?(options: ZlibOptions): ZlibStream;
+  createZstdDecompress?(options: ZlibOptions): ZlibStream;
+  zstdCompress?(buf: Uint8Array, options: ZlibOptions, callback: ZlibCallback): void;
+  constants: { ZSTD_c_compressionLevel?: number; ZSTD_c_checksumFlag?: number };
 }
 
 interface CryptoModule {
@@ -67,13 +77,15 @@ export async function loadNativeCodec(): Promise<Codec | undefined> {
       return webPair(zlib.createGunzip(STREAM_OPTIONS));
     },
     gzipBlock(block, opts) {
-      const level = gzipLevel(opts?.level);
-      // On libuv's thread pool: blocks compress in parallel with no worker to start.
-      return new Promise((resolve, reject) =>
-        zlib.gzip(block, { level, chunkSize: BLOCK_CHUNK }, (error, out) =>
-          error ? reject(error) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)),
-        ),
-      );
+      return onThreadPool(zlib.gzip.bind(zlib), block, { level: gzipLevel(opts?.level), chunkSize: BLOCK_CHUNK });
+    },
+    ...zstdWriter(zlib),
+    async unzstd() {
+      const { createZstdDecompress } = zlib;
+      if (!createZstdDecompress) return portableUnzstd();
+      // Loaded with the first zstd restore, like fzstd: a bundle that never reads zstd does not carry it.
+      const frames = (await import("./zstd-frames.js")).frameAligned();
+      return { writable: frames.writable, readable: frames.readable.pipeThrough(webPair(createZstdDecompress.call(zlib, STREAM_OPTIONS))) };
     },
     sha256() {
       const hash = crypto.createHash("sha256");
@@ -81,6 +93,29 @@ export async function loadNativeCodec(): Promise<Codec | undefined> {
         update: (chunk) => void hash.update(chunk),
         digest: () => hash.digest("hex"),
       };
+    },
+  };
+}
+
+/** On libuv's thread pool: blocks compress in parallel with no worker to start. */
+function onThreadPool(compress: (buf: Uint8Array, options: ZlibOptions, callback: ZlibCallback) => void, block: Uint8Array, options: ZlibOptions): Promise<Uint8Array> {
+  return new Promise((resolve, reject) =>
+    compress(block, options, (error, out) => (error ? reject(error) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)))),
+  );
+}
+
+/** Where `node:zlib` compresses zstd, the codec's `zstd` writer; elsewhere none. */
+function zstdWriter(zlib: ZlibModule): Pick<Codec, "zstd"> {
+  const { createZstdCompress, zstdCompress, constants } = zlib;
+  const { ZSTD_c_compressionLevel: LEVEL, ZSTD_c_checksumFlag: CHECKSUM } = constants;
+  if (!createZstdCompress || !zstdCompress || LEVEL === undefined || CHECKSUM === undefined) return {};
+  // The content checksum, as the `zstd` CLI writes it, lets `zstd -d` and `zstd -t` check a downloaded object on their own.
+  // Not ZSTD_c_nbWorkers: on Node 24.21 a stream with it fails with ERR_STREAM_PUSH_AFTER_EOF.
+  const params = (level?: number) => ({ [LEVEL]: zstdLevel(level), [CHECKSUM]: 1 });
+  return {
+    zstd: {
+      stream: (opts) => webPair(createZstdCompress.call(zlib, { params: params(opts?.level), ...STREAM_OPTIONS })),
+      block: (block, opts) => onThreadPool(zstdCompress.bind(zlib), block, { params: params(opts?.level), chunkSize: BLOCK_CHUNK }),
     },
   };
 }

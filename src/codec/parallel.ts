@@ -1,8 +1,9 @@
 /**
- * Parallel gzip: the input is cut into blocks that are compressed concurrently and written
- * out in input order, each as a complete gzip member. A multi-member file is standard gzip
- * (RFC 1952 §2.2): `gunzip`, `zlib` and fflate read it back as the concatenated input.
- * The codec compresses each block (`Codec.gzipBlock`): the native one on libuv's thread pool
+ * Parallel compression: the input is cut into blocks that are compressed concurrently and
+ * written out in input order, each as a complete gzip member or zstd frame. A multi-member file
+ * is standard gzip (RFC 1952 §2.2) and concatenated frames are standard zstd (RFC 8878 §3.1):
+ * `gunzip`/`zstd -d`, `zlib` and fflate/fzstd read them back as the concatenated input.
+ * The codec compresses each block (`Codec.gzipBlock`, `Codec.zstd.block`): the native one on libuv's thread pool
  * (no worker to start), the portable one with fflate on the calling thread, so the output is
  * just as standard either way.
  * Memory is bounded by the blocks in flight: at most `2 × workers` blocks (input or output)
@@ -14,10 +15,10 @@ import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
 import { createCodecOutput } from "./output.js";
 
-/** Compresses one block into one complete gzip member. */
+/** Compresses one block into one complete gzip member or zstd frame. */
 export type BlockCompressor = (block: Uint8Array) => Promise<Uint8Array>;
 
-export interface ParallelGzipOptions {
+export interface ParallelBlocksOptions {
   /** Blocks compressed at the same time, >= 1. */
   workers: number;
   /** Bytes per block (the last may be shorter). Default 1 MiB. */
@@ -34,11 +35,11 @@ export function blockCompressor(codec: Pick<Codec, "gzipBlock">, level?: number)
 }
 
 /**
- * A gzip stream pair whose blocks are compressed by `compress`, up to `workers` at a time,
+ * A stream pair whose blocks are compressed by `compress`, up to `workers` at a time,
  * and emitted in order. Writes wait while `workers` blocks are compressing, or `2 × workers`
  * are held, or the consumer is not taking output, so a slow consumer stops the reader.
  */
-export function parallelGzip(compress: BlockCompressor, opts: ParallelGzipOptions): ReadableWritablePair<Uint8Array, Uint8Array> {
+export function parallelBlocks(compress: BlockCompressor, opts: ParallelBlocksOptions): ReadableWritablePair<Uint8Array, Uint8Array> {
   const workers = opts.workers;
   const blockSize = opts.blockSize ?? BLOCK_SIZE;
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be an integer >= 1, got ${String(workers)}`);
@@ -119,7 +120,7 @@ export function parallelGzip(compress: BlockCompressor, opts: ParallelGzipOption
     async close() {
       if (failure) throw failure.reason;
       try {
-        // Empty input still becomes one (empty) member: the result is always a valid gzip file.
+        // Empty input still becomes one (empty) member or frame: the result is always valid.
         if (pendingBytes > 0 || blocks === 0) await submit(takeBlock());
         while (queue.length > 0) await emitOldest();
         output.close();

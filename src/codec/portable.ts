@@ -8,6 +8,7 @@ import { Gzip, gzipSync } from "fflate";
 import { checkedGunzip } from "./checked-gunzip.js";
 import type { Codec } from "./types.js";
 import { gzipLevel } from "./level.js";
+import { portableUnzstd } from "./portable-zstd.js";
 import { portableSha256 } from "./sha256.js";
 import { stepTransform, type Engine } from "./step-transform.js";
 
@@ -33,6 +34,7 @@ export const portableCodec: Codec = {
   async gzipBlock(block, opts) {
     return gzipSync(block, { level: gzipLevel(opts?.level), mtime: 0 });
   },
+  unzstd: portableUnzstd,
   sha256: portableSha256,
 };
 

@@ -21,7 +21,21 @@ export interface Codec {
   gunzip(): ReadableWritablePair<Uint8Array, Uint8Array>;
   /** One whole block as one complete gzip member (mtime 0), for compressing blocks concurrently. */
   gzipBlock(block: Uint8Array, opts?: { level?: number }): Promise<Uint8Array>;
+  /**
+   * zstd compression, where the runtime's `node:zlib` has it (Node >= 22.15, Bun, Deno); absent
+   * elsewhere (Node 20, workerd, the portable codec): there is no portable zstd encoder.
+   */
+  readonly zstd?: ZstdWriter;
+  /** zstd in (one frame or several concatenated), original bytes out: `node:zlib` where it has zstd, else fzstd, loaded on first use. */
+  unzstd(): Promise<ReadableWritablePair<Uint8Array, Uint8Array>>;
   sha256(): Hasher;
+}
+
+interface ZstdWriter {
+  /** One zstd frame with a content checksum; `level` 1-19, default 3. */
+  stream(opts?: { level?: number }): ReadableWritablePair<Uint8Array, Uint8Array>;
+  /** One whole block as one complete zstd frame, for compressing blocks concurrently. */
+  block(block: Uint8Array, opts?: { level?: number }): Promise<Uint8Array>;
 }
 
 export type CodecPreference = "auto" | "native" | "portable";

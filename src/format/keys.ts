@@ -2,8 +2,8 @@
  * The bucket key scheme (docs/FORMAT.md §1), which is public: users find, copy and restore
  * backups by these names with nothing but `aws s3 cp`.
  *
- *   <prefix><name>-<timestamp>-<id>.db.gz   gzip-compressed (`.db` when stored raw, `.zst` for zstd)
- *   <prefix><name>-<timestamp>-<id>.db.gz.age   the same, encrypted with age
+ *   <prefix><name>-<timestamp>-<id>.db.gz   gzip-compressed (`.db.zst` zstd, `.db` when stored raw)
+ *   <prefix><name>-<timestamp>-<id>.db.gz.age   the same, encrypted with age (`.db.zst.age`, `.db.age`)
  *   <data key>.meta.json                    metadata, written last: the commit marker
  *
  * bunqueue's keys (`bunqueue-<timestamp>[-<uuid>].db`) parse with the same rule.
@@ -28,8 +28,8 @@ export interface ParsedKey {
   /** Random suffix: ours (8 base-36 chars), bunqueue's UUID, or none in bunqueue's oldest keys. */
   id: string | undefined;
   /**
-   * Everything the stages appended after `.db` (`.gz`, `.gz.age`); "" for a bare `.db`. A hint
-   * only: bunqueue stores gzip under `.db`.
+   * Everything the stages appended after `.db` (`.gz`, `.zst`, `.gz.age`, `.zst.age`, `.age`); ""
+   * for a bare `.db`. A hint only: bunqueue stores gzip under `.db`.
    */
   suffix: string;
 }

@@ -6,7 +6,11 @@
 import { InvalidMetadataError } from "../errors.js";
 import type { BackupMeta } from "../types.js";
 
+/** What a backup any bunqueue-era reader can restore says (docs/FORMAT.md §4). */
 export const FORMAT = "backupper/1";
+/** Formats this reader knows; `backupper/2` adds zstd. A backup in any other is refused, not guessed at. */
+const FORMATS: readonly string[] = [FORMAT, "backupper/2"];
+const COMPRESSIONS: readonly unknown[] = ["gzip", "zstd", "none"];
 /** A metadata object is a few hundred bytes; anything far larger is not one of ours. */
 export const MAX_META_BYTES = 64 * 1024;
 
@@ -66,25 +70,30 @@ export function parseMeta(key: string, bytes: Uint8Array): BackupMeta {
   if (storedChecksum !== undefined) meta.storedChecksum = storedChecksum;
 
   if (obj.compressed !== undefined && typeof obj.compressed !== "boolean") fail(key, "compressed", '"compressed" must be a boolean');
-  if (obj.compression !== undefined && obj.compression !== "gzip" && obj.compression !== "none") {
-    fail(key, "compression", `"compression" must be "gzip" or "none", got ${JSON.stringify(obj.compression)}`);
+  if (obj.compression !== undefined && !COMPRESSIONS.includes(obj.compression)) {
+    fail(key, "compression", `"compression" must be "gzip", "zstd" or "none", got ${JSON.stringify(obj.compression)} (written by a newer backupper?)`);
   }
-  if (obj.compressed !== undefined && obj.compression !== undefined && obj.compressed !== (obj.compression === "gzip")) {
+  if (obj.compressed !== undefined && obj.compression !== undefined && obj.compressed !== (obj.compression !== "none")) {
     fail(key, "compression", '"compressed" and "compression" disagree');
   }
-  if (obj.format !== undefined && typeof obj.format !== "string") fail(key, "format", '"format" must be a string');
+  if (obj.format !== undefined && !FORMATS.includes(obj.format as string)) {
+    fail(key, "format", `"format" must be one of ${FORMATS.map((f) => JSON.stringify(f)).join(", ")}, got ${JSON.stringify(obj.format)} (written by a newer backupper?)`);
+  }
   if (obj.name !== undefined && typeof obj.name !== "string") fail(key, "name", '"name" must be a string');
   if (obj.mode !== undefined && (typeof obj.mode !== "string" || !/^[0-7]{3,4}$/.test(obj.mode))) fail(key, "mode", '"mode" must be an octal string such as "600"');
+  if (obj.lockedUntil !== undefined && (typeof obj.lockedUntil !== "string" || Number.isNaN(Date.parse(obj.lockedUntil)))) {
+    fail(key, "lockedUntil", '"lockedUntil" must be an ISO-8601 string');
+  }
   return meta;
 }
 
 /**
- * Whether the stored bytes are gzip according to the metadata, or undefined when it does not
- * say (bunqueue's oldest format): the caller then sniffs the magic bytes.
+ * Whether the stored bytes are compressed according to the metadata, or undefined when it does
+ * not say (bunqueue's oldest format): the caller then sniffs the magic bytes.
  */
-export function metaSaysGzip(meta: BackupMeta): boolean | undefined {
+export function metaSaysCompressed(meta: BackupMeta): boolean | undefined {
   if (typeof meta.compressed === "boolean") return meta.compressed;
-  if (meta.compression !== undefined) return meta.compression === "gzip";
+  if (meta.compression !== undefined) return meta.compression !== "none";
   return undefined;
 }
 

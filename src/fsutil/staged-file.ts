@@ -94,7 +94,7 @@ async function copyMetadata(handle: FileHandle, like: Stats): Promise<void> {
 }
 
 /** Makes a rename or unlink in `dir` durable. Platforms that cannot fsync a directory skip it. */
-export async function fsyncDirectory(dir: string): Promise<void> {
+async function fsyncDirectory(dir: string): Promise<void> {
   let handle;
   try {
     handle = await open(dir, "r");

@@ -68,8 +68,9 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
   );
   const { body, original, checksum, stored, sourceFailure } = encode(snapshot.stream, ctx.stages, codec, ctx.options, progress);
   try {
+    let lock: { retainUntil?: string };
     try {
-      await ctx.storage.put(key, body, {
+      lock = await ctx.storage.put(key, body, {
         signal,
         contentType: facts.contentType,
         // No stage grows data by more than ~0.1% plus headers; an upper bound is what part sizing needs.
@@ -94,6 +95,7 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
       format: facts.format,
       name: ctx.scope.name,
       storedChecksum: stored.digest(),
+      ...(lock.retainUntil === undefined ? {} : { lockedUntil: lock.retainUntil }),
     };
     await ctx.storage.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" });
     return meta;

@@ -10,6 +10,9 @@ import { planRetention } from "../retention/policy.js";
 import type { BackupInfo } from "../types.js";
 import { describeAll } from "./list.js";
 
+const VERSIONED_NOTE =
+  "the storage is versioned (object lock): a delete leaves a delete marker and keeps the noncurrent versions, billed until a lifecycle rule expiring noncurrent versions and delete markers removes them";
+
 export interface PruneRequest {
   dryRun: boolean;
   /** Kept whatever the policy says: the backup just made. */
@@ -23,7 +26,11 @@ export async function prune(ctx: Context, req: PruneRequest): Promise<{ report: 
   const { dryRun, signal } = req;
   const catalog = await scan(storage, scope, signal);
   const backups = await describeAll(ctx, catalog.backups, signal);
-  const decisions = planRetention(backups, options.retention, req.protect);
+  const decisions = planRetention(
+    backups.map((b) => ({ ...b, lockedUntil: b.meta?.lockedUntil })),
+    options.retention,
+    req.protect,
+  );
   const deleted = decisions.filter((d) => !d.keep);
   const doomed = deleted.map((d) => d.key);
   const staleBefore = Date.now() - options.incompleteGrace;
@@ -45,6 +52,7 @@ export async function prune(ctx: Context, req: PruneRequest): Promise<{ report: 
     kept: decisions.filter((d) => d.keep).map((d) => ({ key: d.key, reasons: d.reasons })),
     incomplete: stale,
     abandonedUploads,
+    ...(storage.capabilities.objectLock ? { notes: [VERSIONED_NOTE] } : {}),
   };
   if (!dryRun) ctx.emitter.emit("pruned", report);
   const gone = new Set(dryRun ? [] : doomed);

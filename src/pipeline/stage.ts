@@ -3,7 +3,7 @@
  * bytes stored (docs/FORMAT.md §1–§4), together with everything the format says about it.
  * Types only, so stage modules and the registry (stages.ts) do not import each other.
  */
-import type { Codec } from "../codec/index.js";
+import type { Codec, CodecPreference } from "../codec/index.js";
 import type { BackupMeta } from "../types.js";
 
 type Transform = ReadableWritablePair<Uint8Array, Uint8Array>;
@@ -22,6 +22,7 @@ export interface StageOptions {
   compressionWorkers: number;
   /** Keys to encrypt new backups with, and to decrypt with on restore. */
   encryption: EncryptionKeys;
+  codec: CodecPreference;
 }
 
 /** A stage without `encode` and `decode` passes the bytes through unchanged (compression `"none"`). */
@@ -43,12 +44,16 @@ export interface Stage {
   readonly hidesOriginal?: boolean;
   /** The first bytes of its output, which name it when neither metadata nor key does. */
   readonly magic?: Uint8Array;
+  /** The `compressionLevel` values it takes; a stage without levels ignores the option. */
+  readonly levels?: { readonly min: number; readonly max: number; readonly default: number };
+  /** Why new backups cannot use it on this runtime with codec `prefer`, or undefined when they can. */
+  unwritable?(prefer: CodecPreference): string | undefined;
   encode?(codec: Codec, options: StageOptions): Transform;
   /**
    * Its inverse, for the backup at `key`; corrupt input errors the stream with a plain `Error`,
    * missing or wrong keys with a `DecryptionError`.
    */
-  decode?(codec: Codec, options: StageOptions, key: string): Transform;
+  decode?(codec: Codec, options: StageOptions, key: string): Transform | Promise<Transform>;
 }
 
 /** Stages of which every backup uses exactly one: compression, then encryption. */
@@ -56,6 +61,8 @@ export interface Layer {
   readonly stages: readonly Stage[];
   /** The stage new backups use under `options`. */
   chosen(options: StageOptions): Stage;
+  /** The option that chooses among its stages: a stage that cannot be written here is a `ConfigError` naming it. */
+  readonly option: keyof StageOptions;
   /** The stage `meta` names, or undefined when it does not say. */
   named(meta: BackupMeta): Stage | undefined;
 }

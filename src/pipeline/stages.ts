@@ -6,22 +6,30 @@
  * entry here; a new layer is one more entry in `LAYERS`.
  */
 import type { Codec } from "../codec/index.js";
-import { BackupError, CorruptDataError, messageOf } from "../errors.js";
+import { BackupError, ConfigError, CorruptDataError, messageOf } from "../errors.js";
 import { FORMAT } from "../format/meta.js";
 import type { BackupMeta } from "../types.js";
 import { peek, tap } from "../util/streams.js";
 import { gzip } from "./compression/gzip.js";
 import { none } from "./compression/none.js";
+import { zstd } from "./compression/zstd.js";
 import { age } from "./encryption/age.js";
 import { none as unencrypted } from "./encryption/none.js";
 import type { Layer, Stage, StageOptions } from "./stage.js";
 
 const byName = (stages: readonly Stage[], name: unknown): Stage | undefined => stages.find((stage) => stage.name === name);
 
-const COMPRESSION = [gzip, none];
+const COMPRESSION = [gzip, zstd, none];
+
+/** The values of the `compression` option. */
+export const COMPRESSIONS = COMPRESSION.map((stage) => stage.name);
+
+/** The compression stage named `name` (one of `COMPRESSIONS`). */
+export const compressionStage = (name: string): Stage | undefined => byName(COMPRESSION, name);
 
 const compression: Layer = {
   stages: COMPRESSION,
+  option: "compression",
   chosen: (options) => byName(COMPRESSION, options.compression)!,
   // bunqueue's current writer says `compressed` only, which means gzip (docs/FORMAT.md §3).
   named: (meta) => byName(COMPRESSION, meta.compression ?? (typeof meta.compressed === "boolean" ? (meta.compressed ? "gzip" : "none") : undefined)),
@@ -31,6 +39,7 @@ const ENCRYPTION = [age, unencrypted];
 
 const encryption: Layer = {
   stages: ENCRYPTION,
+  option: "encryption",
   chosen: ({ encryption: keys }) => (keys.recipients.length > 0 || keys.passphrase !== undefined ? age : unencrypted),
   // Metadata without `encryption` is of a backup stored in the clear (docs/FORMAT.md §2).
   named: (meta) => byName(ENCRYPTION, meta.encryption ?? "none"),
@@ -42,9 +51,14 @@ const LAYERS: readonly Layer[] = [compression, encryption];
 /** Content-Type of data no stage has transformed (docs/FORMAT.md §1). */
 const RAW_TYPE = "application/octet-stream";
 
-/** The stages a new backup goes through under `options`, innermost first. */
+/** The stages a new backup goes through under `options`, innermost first; a `ConfigError` if one cannot be written here. */
 export function stagesFor(options: StageOptions): Stage[] {
-  return LAYERS.map((layer) => layer.chosen(options));
+  return LAYERS.map((layer) => {
+    const stage = layer.chosen(options);
+    const why = stage.unwritable?.(options.codec);
+    if (why) throw new ConfigError(layer.option, why);
+    return stage;
+  });
 }
 
 /** What a backup's stages make of its key, its stored object and its metadata. */
@@ -91,7 +105,7 @@ export async function decodeStages(stream: ReadableStream<Uint8Array>, key: stri
     if (unread.endsWith(stage.keySuffix)) unread = unread.slice(0, unread.length - stage.keySuffix.length);
     const { name } = stage;
     if (stage.decode) {
-      stream = tap(stream.pipeThrough(stage.decode(codec, options, key)), () => undefined, (error) =>
+      stream = tap(stream.pipeThrough(await stage.decode(codec, options, key)), () => undefined, (error) =>
         BackupError.is(error) ? error : new CorruptDataError(key, `stored data does not decode as ${name}: ${messageOf(error)}`, { cause: error }),
       );
     }

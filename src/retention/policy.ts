@@ -65,6 +65,8 @@ export interface RetentionCandidate {
   verified: boolean;
   /** Dated more than `FUTURE_TOLERANCE_MS` ahead of the clock when listed (`isFutureDated`); `list()` sets it. */
   futureDated?: boolean;
+  /** ISO time until which the storage refuses to delete it (metadata `lockedUntil`). */
+  lockedUntil?: string | undefined;
 }
 
 /**
@@ -110,13 +112,14 @@ const BUCKET: Record<CalendarRule, (d: Date) => string> = {
 
 /**
  * Decides, for each backup, whether the policy keeps it. The keys in `protect` (the backup
- * just made), the newest verified backup and every future-dated backup are always kept,
- * whatever the policy says. Returns decisions newest first.
+ * just made), the newest verified backup, every future-dated backup and every backup still
+ * locked at `now` are always kept, whatever the policy says. Returns decisions newest first.
  */
 export function planRetention(
   backups: readonly RetentionCandidate[],
   policy: RetentionPolicy,
   protect: ReadonlySet<string> = new Set(),
+  now = Date.now(),
 ): RetentionDecision[] {
   const sorted = [...backups].sort(compareNewestFirst);
   const reasons = new Map<string, string[]>(sorted.map((b) => [b.key, []]));
@@ -149,6 +152,8 @@ export function planRetention(
   const newest = newestVerified(sorted);
   if (newest) keep(newest.key, "newest verified");
   for (const b of sorted) if (protect.has(b.key)) keep(b.key, "just made");
+  // The storage would refuse the delete; trying would fail the whole prune.
+  for (const b of sorted) if (b.lockedUntil && Date.parse(b.lockedUntil) > now) keep(b.key, `locked until ${b.lockedUntil}`);
 
   return sorted.map((b) => {
     const why = reasons.get(b.key)!;

@@ -7,9 +7,11 @@
  * mode included), and SQLite — not a byte copy of a file being written — produces it. The
  * temp file is then streamed from disk, so memory does not grow with the database. In
  * rollback-journal mode that read transaction holds a shared lock, so writers wait (up to
- * their busy timeout) until the copy is done: WAL mode lets them go on. (The
- * drivers' online-backup APIs restart whenever another connection writes, so on a busy
- * database they may never finish; `VACUUM INTO` always does.)
+ * their busy timeout) until the copy is done: WAL mode lets them go on. (The drivers'
+ * online-backup APIs, better-sqlite3 `backup()` and node:sqlite `backup()`, measured ~20%
+ * faster on a 100 MiB database when done in one step, but copy free pages and the WAL flag
+ * into the copy and run inside a caller's open transaction; in several steps they restart
+ * whenever another connection writes. `VACUUM INTO` stays, for all three drivers.)
  */
 import { randomUUID } from "node:crypto";
 import { open, rm, stat } from "node:fs/promises";
@@ -38,10 +40,14 @@ export interface SqliteSourceOptions {
   /** Backup name (default: the file name without extension, as `fileSource`). */
   name?: string;
   /**
-   * Run `PRAGMA integrity_check` on each snapshot before it is uploaded, and on each staged
-   * restore before it replaces the database (default true). Costs a full read of the file.
+   * Check each snapshot before it is uploaded, and each staged restore before it replaces the
+   * database (default true). A snapshot gets `PRAGMA quick_check`: `VACUUM INTO` has just
+   * rebuilt every index from its table, so integrity_check's extra work, matching each index
+   * against its table, has nothing to find there, and quick_check took 0.09-0.11 s against
+   * 0.41-0.54 s on a 100 MiB database. `"full"` runs `integrity_check` on snapshots too. A
+   * restore always gets `integrity_check`. `false` checks neither.
    */
-  integrityCheck?: boolean;
+  integrityCheck?: boolean | "full";
   /** Directory for the snapshot temp file (default: the database's own directory). */
   tempDir?: string;
 }
@@ -88,8 +94,8 @@ async function checkRestored(
 function checkOptions(opts: SqliteSourceOptions): SqliteHandle | undefined {
   if (typeof opts !== "object" || opts === null) throw new ConfigError("options", "must be an object with at least `path`");
   if (typeof opts.path !== "string" || opts.path === "") throw new ConfigError("path", "must be the path of the SQLite database file");
-  if (opts.integrityCheck !== undefined && typeof opts.integrityCheck !== "boolean") {
-    throw new ConfigError("integrityCheck", "must be a boolean");
+  if (opts.integrityCheck !== undefined && typeof opts.integrityCheck !== "boolean" && opts.integrityCheck !== "full") {
+    throw new ConfigError("integrityCheck", `must be true, false or "full"`);
   }
   if (opts.tempDir !== undefined && (typeof opts.tempDir !== "string" || opts.tempDir === "")) {
     throw new ConfigError("tempDir", "must be a directory path");
@@ -158,9 +164,10 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
       await vacuumInto(temp);
       throwIfAborted(signal);
       if (integrityCheck) {
-        const problems = await integrityProblems(await driver("check"), temp);
+        const pragma = integrityCheck === "full" ? "integrity_check" : "quick_check";
+        const problems = await integrityProblems(await driver("check"), temp, pragma);
         if (problems.length > 0) {
-          throw new SourceError(`snapshot of ${path} fails PRAGMA integrity_check: ${problems.join("; ")}`);
+          throw new SourceError(`snapshot of ${path} fails PRAGMA ${pragma}: ${problems.join("; ")}`);
         }
         throwIfAborted(signal);
       }
@@ -192,7 +199,7 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
     const destination = to ?? path;
     // What this check lets through is SQLite, so fileTarget also moves the old sidecars aside.
     return fileTarget(destination, {
-      validate: (staged) => checkRestored(staged, destination, integrityCheck, () => driver("check the restore for")),
+      validate: (staged) => checkRestored(staged, destination, integrityCheck !== false, () => driver("check the restore for")),
     });
   }
 

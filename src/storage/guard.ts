@@ -13,6 +13,8 @@ import { checkKey } from "./key.js";
 interface StorageCapabilities {
   /** Leftovers of interrupted puts can be removed (`StorageAdapter.cleanupIncomplete`). */
   readonly cleanupIncomplete: boolean;
+  /** Objects are written under a retention lock on versioned storage (`StorageAdapter.objectLock`). */
+  readonly objectLock: boolean;
 }
 
 export interface GuardedStorage {
@@ -20,7 +22,8 @@ export interface GuardedStorage {
   readonly capabilities: StorageCapabilities;
   /** Every entry under `prefix`, read to the end. */
   list(prefix: string, signal?: AbortSignal): Promise<ListEntry[]>;
-  put(key: string, body: Body, opts?: PutOptions): Promise<void>;
+  /** `retainUntil`: the ISO time the storage's lock on the new object ends, if it locks objects. */
+  put(key: string, body: Body, opts?: PutOptions): Promise<{ retainUntil?: string }>;
   /** `null` when `key` does not exist; the body's read errors are normalised too. */
   get(key: string, signal?: AbortSignal): Promise<GetResult | null>;
   /**
@@ -59,12 +62,13 @@ export function guardStorage(raw: StorageAdapter): GuardedStorage {
 
   return {
     name,
-    capabilities: { cleanupIncomplete: typeof raw.cleanupIncomplete === "function" },
+    capabilities: { cleanupIncomplete: typeof raw.cleanupIncomplete === "function", objectLock: raw.objectLock !== undefined },
     list,
 
     async put(key, body, opts) {
       checkKey(key);
-      await call("put", key, opts?.signal, () => raw.put(key, body, opts));
+      const { retainUntil } = await call("put", key, opts?.signal, () => raw.put(key, body, opts));
+      return typeof retainUntil === "string" ? { retainUntil } : {};
     },
 
     async get(key, signal) {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { canWriteZstd } from "../../src/codec/index.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 import { parseCommandLine, UsageError } from "../../src/cli/args.js";
 import { parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
@@ -86,6 +87,10 @@ describe("environment variables", () => {
     ["BACKUP_COMPRESSION_WORKERS", "two"],
     ["BACKUP_COMPRESSION_WORKERS", "0"],
     ["BACKUP_COMPRESSION_WORKERS", "65"],
+    ["BACKUP_COMPRESSION", "lz4"],
+    ["BACKUP_COMPRESSION_LEVEL", "fast"],
+    ["BACKUP_COMPRESSION_LEVEL", "10"],
+    ["BACKUP_COMPRESSION_LEVEL", "-1"],
   ];
   it.each(bad)("%s=%j is an error naming it", (variable, value) => {
     const error = configError(["list"], { ...S3_ENV, BACKUP_NAME: "queue", [variable]: value });
@@ -99,6 +104,23 @@ describe("environment variables", () => {
     const env = { ...S3_ENV, BACKUP_COMPRESSION_WORKERS: "2" };
     expect(config(["now", "--source", "/data/queue.db"], env).compressionWorkers).toBe(2);
     expect(config(["run", "--source", "/data/queue.db", "--compression-workers", "4"], env).compressionWorkers).toBe(4);
+  });
+
+  it("reads compression and its level from BACKUP_COMPRESSION(_LEVEL), overridden by the flags", () => {
+    const now = (argv: string[], env: Env) => config(["now", "--source", "/data/queue.db", ...argv], env);
+    expect(now([], S3_ENV)).toMatchObject({ compression: undefined, compressionLevel: undefined });
+    const env = { ...S3_ENV, BACKUP_COMPRESSION: "none", BACKUP_COMPRESSION_LEVEL: "9" };
+    expect(now([], env)).toMatchObject({ compression: "none", compressionLevel: 9 });
+    expect(now(["--compression", "gzip", "--compression-level", "1"], env)).toMatchObject({ compression: "gzip", compressionLevel: 1 });
+    // The level's range is the chosen compression's: 12 is a zstd level, not a gzip one.
+    expect(configError(["now", "--source", "/data/queue.db", "--compression-level", "12"], S3_ENV).option).toBe("--compression-level");
+    expect(configError(["now", "--source", "/data/queue.db", "--compression", "zstd", "--compression-level", "20"], S3_ENV).option).toMatch(/^--compression(-level)?$/);
+  });
+
+  it.runIf(!canWriteZstd("auto"))("--compression zstd where this runtime cannot write it is an error naming the flag or variable", () => {
+    expect(configError(["now", "--source", "/data/queue.db", "--compression", "zstd"], S3_ENV).option).toBe("--compression");
+    const error = configError(["now", "--source", "/data/queue.db"], { ...S3_ENV, BACKUP_COMPRESSION: "zstd" });
+    expect(error.message).toMatch(/^BACKUP_COMPRESSION: "zstd" is written only by the native codec/);
   });
 
   it("says what a retention must be, as the seed's users write it", () => {

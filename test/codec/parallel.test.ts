@@ -7,7 +7,7 @@ import { createBackupper, bytesSource } from "../../src/index.js";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { ConfigError } from "../../src/errors.js";
 import { getCodec } from "../../src/codec/index.js";
-import { blockCompressor, parallelGzip, type BlockCompressor } from "../../src/codec/parallel.js";
+import { blockCompressor, parallelBlocks, type BlockCompressor } from "../../src/codec/parallel.js";
 import { collect, compressible, randomChunks, rng, streamOf, through } from "./helpers.js";
 
 const KiB = 1024;
@@ -37,7 +37,7 @@ describe.each(["native", "portable"] as const)("parallel gzip, %s block compress
   it.each(samples)("%s: one multi-member file that zlib, gunzip, fflate and both codecs read back", async (_, data) => {
     const codec = await getCodec(name);
     const compress = await blockCompressor(codec, 6);
-    const gz = await through(parallelGzip(compress, { workers: 3, blockSize: 64 * KiB }), randomChunks(data, data.length + 1));
+    const gz = await through(parallelBlocks(compress, { workers: 3, blockSize: 64 * KiB }), randomChunks(data, data.length + 1));
     expect(gz[0]).toBe(0x1f);
     expect(gunzipSync(gz).equals(data)).toBe(true);
     expect(systemGunzip(gz).equals(data)).toBe(true);
@@ -71,7 +71,7 @@ describe("parallel gzip ordering and memory", () => {
           }, Math.floor(next() * 8)),
         );
       };
-      const gz = await through(parallelGzip(compress, { workers: 4, blockSize: 4 * KiB }), randomChunks(data, seed, 10 * KiB));
+      const gz = await through(parallelBlocks(compress, { workers: 4, blockSize: 4 * KiB }), randomChunks(data, seed, 10 * KiB));
       expect(gunzipSync(gz).equals(data)).toBe(true);
       // The delays really did reorder completion, so the check above is about ordering.
       expect(finished).not.toEqual([...finished].sort((a, b) => a - b));
@@ -101,7 +101,7 @@ describe("parallel gzip ordering and memory", () => {
       },
       { highWaterMark: 0 },
     );
-    const output = source.pipeThrough(parallelGzip(compress, { workers, blockSize }));
+    const output = source.pipeThrough(parallelBlocks(compress, { workers, blockSize }));
     const reader = output.getReader();
     for (let i = 0; i < 50; i++) await reader.read();
     // Now stop reading and let everything that can run, run.
@@ -123,15 +123,15 @@ describe("parallel gzip ordering and memory", () => {
       if (++n === 3) throw new Error("block 3 failed");
       return new Uint8Array(gzipSync(block));
     };
-    await expect(collect(streamOf([randomBytes(10 * KiB)]).pipeThrough(parallelGzip(compress, { workers: 2, blockSize: KiB })))).rejects.toThrow(
+    await expect(collect(streamOf([randomBytes(10 * KiB)]).pipeThrough(parallelBlocks(compress, { workers: 2, blockSize: KiB })))).rejects.toThrow(
       "block 3 failed",
     );
   });
 
   it("rejects workers or block sizes below 1", () => {
     const compress: BlockCompressor = async (b) => b;
-    expect(() => parallelGzip(compress, { workers: 0 })).toThrow(RangeError);
-    expect(() => parallelGzip(compress, { workers: 2, blockSize: 0 })).toThrow(RangeError);
+    expect(() => parallelBlocks(compress, { workers: 0 })).toThrow(RangeError);
+    expect(() => parallelBlocks(compress, { workers: 2, blockSize: 0 })).toThrow(RangeError);
   });
 });
 

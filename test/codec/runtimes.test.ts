@@ -23,7 +23,7 @@ const withBuiltins: [string, Runtime, string[]][] = [
   ["deno", runtime("deno"), command(runtime("deno"))],
 ];
 
-const flags = { roundTrip: true, crossCodec: true, multiMember: true, truncatedErrors: true };
+const flags = { roundTrip: true, crossCodec: true, multiMember: true, truncatedErrors: true, zstdRead: true };
 
 async function check([file, ...args]: readonly string[]) {
   const { stdout } = await run(file!, args, { maxBuffer: 1 << 20 });
@@ -34,7 +34,7 @@ describe("codecs on every runtime", () => {
   const digests = new Map<string, string>();
 
   for (const [name, rt, argv] of withBuiltins) {
-    itOn(rt)(`${name}: auto picks native; both codecs round-trip, cross-read, read multi-member, reject truncation`, async () => {
+    itOn(rt)(`${name}: auto picks native; both codecs round-trip, cross-read, read multi-member, reject truncation, read zstd`, async () => {
       const result = await check(argv);
       expect(result.auto).toBe("native");
       expect(result.native).toMatchObject({ name: "native", ...flags });

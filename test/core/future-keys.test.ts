@@ -16,6 +16,7 @@ import {
   type RetentionPolicy,
 } from "../../src/retention/policy.js";
 import { DAY, in2099, plantBackup, plantJunk } from "../helpers/planted.js";
+import { dataKey, randomId } from "../../src/format/keys.js";
 
 const hours = (h: number) => new Date(Date.UTC(2026, 0, 1) + h * 3_600_000);
 const real = (n: number): RetentionCandidate[] =>
@@ -113,5 +114,19 @@ describe("list() and status() with future-dated and metadata-less keys", () => {
     const b = createBackupper({ adapter, source: bytesSource(new Uint8Array([1]), { name: "q" }) });
     await b.list();
     expect(b.status()).toMatchObject({ backups: 2, futureDated: 1, newestVerified: undefined });
+  });
+});
+
+describe("prune with future-dated leftovers", () => {
+  it("removes an interrupted backup dated in the future once its modification time is past the grace period", async () => {
+    const adapter = memoryAdapter();
+    // Data without metadata, with our own 8-character id: an interrupted backup, not a bunqueue one.
+    const key = dataKey("backups/", "q", in2099(1)[0]!, randomId(), true);
+    await adapter.put(key, new Uint8Array([1, 2, 3]));
+    await new Promise((r) => setTimeout(r, 5));
+    const b = createBackupper({ adapter, source: bytesSource(new Uint8Array([1]), { name: "q" }), incompleteGrace: 1 });
+    const report = await b.prune();
+    expect(report.incomplete).toEqual([key]);
+    expect(await adapter.get(key)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeMeta, metaSaysGzip, parseMeta } from "../../src/format/meta.js";
+import { encodeMeta, metaSaysCompressed, parseMeta } from "../../src/format/meta.js";
 import { InvalidMetadataError } from "../../src/errors.js";
 
 const SUM = "a".repeat(64);
@@ -11,12 +11,12 @@ describe("metadata", () => {
     const meta = parseMeta("k", bytes({ ...good, lease: { alg: "x" } }));
     expect(meta).toMatchObject(good);
     expect(meta.lease).toEqual({ alg: "x" });
-    expect(metaSaysGzip(meta)).toBe(true);
+    expect(metaSaysCompressed(meta)).toBe(true);
   });
 
   it("accepts bunqueue's oldest format and leaves compression to sniffing", () => {
     const meta = parseMeta("k", bytes({ timestamp: good.timestamp, version: "0.1", size: 10, checksum: SUM }));
-    expect(metaSaysGzip(meta)).toBeUndefined();
+    expect(metaSaysCompressed(meta)).toBeUndefined();
   });
 
   it("accepts an encrypted backup's metadata without a checksum of the original (docs/FORMAT.md §2)", () => {
@@ -46,7 +46,8 @@ describe("metadata", () => {
     ["bad timestamp", { ...good, timestamp: "yesterday" }, "timestamp"],
     ["numeric version", { ...good, version: 1 }, "version"],
     ["string compressed", { ...good, compressed: "yes" }, "compressed"],
-    ["unknown compression", { ...good, compression: "zstd" }, "compression"],
+    ["unknown compression", { ...good, compression: "lz4" }, "compression"],
+    ["unknown format", { ...good, format: "backupper/3" }, "format"],
     ["contradiction", { ...good, compressed: true, compression: "none" }, "compression"],
     ["bad storedChecksum", { ...good, storedChecksum: 5 }, "storedChecksum"],
     ["unknown encryption", { ...good, encryption: "rot13" }, "encryption"],

@@ -16,7 +16,13 @@ import type { BackupMeta } from "../../src/types.js";
 import { chunksOf, randomBytes } from "../helpers/data.js";
 
 const clear = { recipients: [], passphrase: undefined, identities: [] };
-const options = (compression: "gzip" | "none", encryption: StageOptions["encryption"] = clear): StageOptions => ({ compression, compressionLevel: 6, compressionWorkers: 1, encryption });
+const options = (compression: "gzip" | "zstd" | "none", encryption: StageOptions["encryption"] = clear): StageOptions => ({
+  compression,
+  compressionLevel: 6,
+  compressionWorkers: 1,
+  codec: "auto",
+  encryption,
+});
 const at = new Date("2026-11-26T12:00:00.000Z");
 const meta = (fields: Partial<BackupMeta>): BackupMeta => ({ timestamp: at.toISOString(), version: "x", size: 0, checksum: "0".repeat(64), ...fields });
 

@@ -237,6 +237,7 @@ describe("sqliteSource options", () => {
         [{}, "path"],
         [{ path: "" }, "path"],
         [{ path, integrityCheck: "yes" }, "integrityCheck"],
+        [{ path, integrityCheck: "quick" }, "integrityCheck"],
         [{ path, tempDir: "" }, "tempDir"],
         [{ path, db: { prepare() {} } }, "db"],
         [{ path, db: other }, "db"],
@@ -256,6 +257,37 @@ describe("sqliteSource options", () => {
       other.close();
       memory.close();
     }
+  });
+});
+
+describe("sqliteSource integrityCheck on the snapshot", () => {
+  let runs = 0;
+  /** The check statements the source runs for one snapshot and one restore of it, seen through the handle's class, which opens the files it checks. */
+  async function checksRun(integrityCheck: boolean | "full" | undefined): Promise<string[]> {
+    const run = String(++runs);
+    const path = join(dir, `q${run}.db`);
+    makeDb(path, ["a", "b"]);
+    const seen: string[] = [];
+    class Recording extends Database {
+      override prepare(sql: string) {
+        if (sql.startsWith("PRAGMA") && sql.includes("check")) seen.push(sql);
+        return super.prepare(sql);
+      }
+    }
+    const db = new Recording(path);
+    try {
+      await snapshotTo(sqliteSource({ db, path, ...(integrityCheck === undefined ? {} : { integrityCheck }) }), join(dir, `out${run}.db`));
+    } finally {
+      db.close();
+    }
+    return seen;
+  }
+
+  it("is quick_check by default (VACUUM INTO rebuilt every index), integrity_check with \"full\", none with false; a restore always gets integrity_check", async () => {
+    expect(await checksRun(undefined)).toEqual(["PRAGMA quick_check(5)", "PRAGMA integrity_check(5)"]);
+    expect(await checksRun(true)).toEqual(["PRAGMA quick_check(5)", "PRAGMA integrity_check(5)"]);
+    expect(await checksRun("full")).toEqual(["PRAGMA integrity_check(5)", "PRAGMA integrity_check(5)"]);
+    expect(await checksRun(false)).toEqual([]);
   });
 });
 

@@ -21,7 +21,7 @@ import { readXml, XmlError } from "./xml.js";
 
 interface S3Request {
   operation: string;
-  method: "GET" | "PUT" | "POST" | "DELETE";
+  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   /** Object key; absent for bucket-level requests. */
   key?: string;
   query?: Record<string, string>;
@@ -39,6 +39,7 @@ export class ResponseFailure extends Error {
     readonly s3Code: string | undefined,
     readonly serverMessage: string | undefined,
     readonly requestId: string | undefined,
+    readonly region?: string,
   ) {
     super(serverMessage || s3Code || `HTTP ${status}`);
   }
@@ -67,13 +68,44 @@ function amzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
 
+/**
+ * What a network error says beyond undici's bare `fetch failed`: the cause chain's codes and
+ * messages (`connect ECONNREFUSED 127.0.0.1:1`, `getaddrinfo ENOTFOUND host`, a TLS error).
+ */
+function networkMessage(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code } = e as { code?: unknown };
+    const text = messageOf(e);
+    parts.push(typeof code === "string" && !text.includes(code) ? `${text} (${code})` : text);
+  }
+  return parts.join(": ");
+}
+
 /** An error document's Code, Message and RequestId come first; the rest of a body is not read. */
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** A failed answer: what its error document in `text` says (else `message`), and its request id. */
+/** Reads nothing of an answer whose body carries nothing we use, so the connection is freed at once. */
+export async function drain(res: Response): Promise<void> {
+  await res.body?.cancel();
+}
+
+/** The ETag of an answer whose body carries nothing we use (PUT, UploadPart). */
+export async function etagOf(res: Response): Promise<string | undefined> {
+  await drain(res);
+  return res.headers.get("etag") ?? undefined;
+}
+
 export function responseFailure(res: Response, text: string, message?: string): ResponseFailure {
   const doc = parseErrorDocument(text);
-  return new ResponseFailure(res.status, doc.code, doc.message ?? message, doc.requestId ?? res.headers.get("x-amz-request-id") ?? undefined);
+  return new ResponseFailure(
+    res.status,
+    doc.code,
+    doc.message ?? message,
+    doc.requestId ?? res.headers.get("x-amz-request-id") ?? undefined,
+    doc.region ?? res.headers.get("x-amz-bucket-region") ?? undefined,
+  );
 }
 
 async function readFailure(res: Response): Promise<ResponseFailure> {
@@ -97,6 +129,10 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
     new S3Error(message, { operation: req.operation, bucket: options.bucket, key: req.key, ...extra });
 
   async function request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T> {
+    // The URL parser would collapse these segments, signing and addressing another object.
+    if (req.key?.split("/").some((s) => s === "." || s === "..")) {
+      throw error(req, `keys with "." or ".." path segments cannot be addressed in a URL: ${JSON.stringify(req.key)}`);
+    }
     const url = options.bucketUrl + (req.key === undefined ? "" : `/${encodeComponent(req.key).replace(/%2F/g, "/")}`) + encodeQuery(req.query ?? {});
     const payloadHash = req.bodySha256 ?? (req.body ? await sha256Hex(req.body) : EMPTY_SHA256);
     let skewCorrected = false;
@@ -159,7 +195,11 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
         continue;
       }
       if (failure) {
-        throw new S3Error(failure.serverMessage || failure.s3Code || `HTTP ${failure.status}`, {
+        const expectedRegion = failure.region && failure.region !== options.region ? failure.region : undefined;
+        const message = expectedRegion
+          ? `signing region ${JSON.stringify(options.region)} is wrong, the server expects ${JSON.stringify(expectedRegion)}: set region (the credentials were not checked)`
+          : failure.serverMessage || failure.s3Code || `HTTP ${failure.status}`;
+        throw new S3Error(message, {
           operation: req.operation,
           bucket: options.bucket,
           key: req.key,
@@ -167,9 +207,10 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
           status: failure.status,
           requestId: failure.requestId,
           attempts: attempt,
+          expectedRegion,
         });
       }
-      throw error(req, `request failed: ${messageOf(networkError)}`, { cause: networkError, attempts: attempt });
+      throw error(req, `request to ${new URL(url).origin} failed: ${networkMessage(networkError)}`, { cause: networkError, attempts: attempt });
     }
   }
 

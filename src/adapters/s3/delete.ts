@@ -1,13 +1,14 @@
 /**
  * DeleteObjects in batches of 1000 (the S3 limit), each signed with its Content-MD5 as S3
  * requires. Per-key failures in the result become one error naming every key that is still
- * there. Servers without DeleteObjects (some gateways answer NotImplemented) get one DELETE
- * per key instead; a key that did not exist is success either way.
+ * there. Servers without DeleteObjects get one DELETE per key instead: some gateways answer
+ * NotImplemented, and Google Cloud Storage's XML API answers NotImplemented or 400
+ * InvalidArgument (it has no multi-object delete). A key that did not exist is success either way.
  */
 
 import type { DeleteOptions } from "../../types.js";
 import { mapLimit } from "../../util/concurrency.js";
-import type { S3Client } from "./client.js";
+import { drain, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { md5Base64 } from "./hash.js";
 import { escapeXml, MAX_PAGE, readXml, xmlBlocks, xmlText } from "./xml.js";
@@ -23,7 +24,7 @@ export async function deleteObjects(client: S3Client, keys: readonly string[], o
         await deleteBatch(client, batch, opts.signal);
         continue;
       } catch (err) {
-        if (!(err instanceof S3Error && (err.s3Code === "NotImplemented" || err.status === 501))) throw err;
+        if (!(err instanceof S3Error && (err.s3Code === "NotImplemented" || err.status === 501 || err.s3Code === "InvalidArgument"))) throw err;
         bulk = false;
       }
     }
@@ -56,8 +57,6 @@ async function deleteBatch(client: S3Client, keys: readonly string[], signal: Ab
 
 async function deleteEach(client: S3Client, keys: readonly string[], signal: AbortSignal | undefined): Promise<void> {
   await mapLimit(keys, client.options.concurrency, (key) =>
-    client.request({ operation: "delete", method: "DELETE", key, signal }, async (r) => {
-      await r.body?.cancel();
-    }),
+    client.request({ operation: "delete", method: "DELETE", key, signal }, drain),
   );
 }

@@ -32,6 +32,8 @@ export interface S3ErrorDetails {
   requestId?: string | undefined;
   /** How many requests were made before giving up. */
   attempts?: number | undefined;
+  /** The signing region the server asked for, when it refused the configured one. */
+  expectedRegion?: string | undefined;
   cause?: unknown;
 }
 
@@ -42,6 +44,7 @@ export class S3Error extends AdapterError {
   readonly requestId: string | undefined;
   readonly bucket: string;
   readonly attempts: number | undefined;
+  readonly expectedRegion: string | undefined;
 
   constructor(message: string, details: S3ErrorDetails) {
     const facts = [
@@ -59,10 +62,15 @@ export class S3Error extends AdapterError {
     this.requestId = details.requestId;
     this.bucket = details.bucket;
     this.attempts = details.attempts;
+    this.expectedRegion = details.expectedRegion;
   }
 
-  /** True when the credentials were rejected or lack permission: retrying will not help. */
+  /**
+   * True when the credentials were rejected or lack permission: retrying will not help. A
+   * signing-region mismatch is not one: the credentials were never checked.
+   */
   get isAuthError(): boolean {
+    if (this.expectedRegion !== undefined) return false;
     return (this.s3Code !== undefined && AUTH_CODES.has(this.s3Code)) || (this.s3Code === undefined && this.status === 403);
   }
 
@@ -77,9 +85,13 @@ export interface ErrorDocument {
   code: string | undefined;
   message: string | undefined;
   requestId: string | undefined;
+  /** The region the server expects: AWS's `<Region>`, or one a message names (`expecting 'eu-west-1'`). */
+  region: string | undefined;
 }
 
 export function parseErrorDocument(xml: string): ErrorDocument {
   const error = xml.includes("<Error") ? xml : "";
-  return { code: xmlText(error, "Code"), message: xmlText(error, "Message"), requestId: xmlText(error, "RequestId") };
+  const message = xmlText(error, "Message");
+  const hint = message && /region/i.test(message) ? /expect(?:ing|ed)\W*([a-z0-9-]+)/i.exec(message)?.[1] : undefined;
+  return { code: xmlText(error, "Code"), message, requestId: xmlText(error, "RequestId"), region: xmlText(error, "Region") ?? hint };
 }

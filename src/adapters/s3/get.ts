@@ -7,17 +7,29 @@
 
 import { toAbortedError } from "../../errors.js";
 import type { GetOptions, GetResult } from "../../types.js";
-import type { S3Client } from "./client.js";
+import { drain, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 
 export async function getObject(client: S3Client, key: string, opts: GetOptions = {}): Promise<GetResult | null> {
   const { signal } = opts;
   const operation = "get";
+  const { keyHeaders } = client.options;
   let res: Response;
   try {
-    res = await client.request({ operation, method: "GET", key, signal }, async (r) => r);
+    res = await client.request({ operation, method: "GET", key, headers: keyHeaders, signal }, async (r) => r);
   } catch (err) {
     if (err instanceof S3Error && err.s3Code === "NoSuchKey") return null;
+    if (err instanceof S3Error && err.s3Code === "InvalidObjectState") {
+      // Archived (GLACIER, DEEP_ARCHIVE): a HEAD still answers, and names the class.
+      const storageClass = await client
+        .request({ operation, method: "HEAD", key, headers: keyHeaders, signal }, async (r) => r.headers.get("x-amz-storage-class"))
+        .catch(() => null);
+      throw client.error(
+        { operation, key },
+        `the object is archived in storage class ${storageClass ?? "(unknown)"}: request a restore (RestoreObject) and read it once restored`,
+        { cause: err },
+      );
+    }
     throw err;
   }
   // fetch decodes a stored Content-Encoding (an object uploaded as `gzip` by another tool):
@@ -37,12 +49,12 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     const truncated = `body broke off after ${delivered}${size === undefined ? "" : ` of ${size}`} bytes`;
     if (decoded || failures >= client.policy.maxAttempts) throw client.error({ operation, key }, truncated, { cause, attempts: failures });
     await client.policy.wait(failures, null, signal);
-    const headers: Record<string, string> = { range: `bytes=${delivered}-` };
+    const headers: Record<string, string> = { ...keyHeaders, range: `bytes=${delivered}-` };
     if (etag) headers["if-match"] = etag;
     const next = await client.request({ operation: `${operation} (resume)`, method: "GET", key, headers, signal }, async (r) => r);
     const range = next.headers.get("content-range");
     if (next.status !== 206 || !range?.startsWith(`bytes ${delivered}-`)) {
-      await next.body?.cancel();
+      await drain(next);
       throw client.error({ operation, key }, `${truncated}; resuming got HTTP ${next.status} ${range ?? "without Content-Range"}`);
     }
     reader = (next.body ?? new Blob([]).stream()).getReader();

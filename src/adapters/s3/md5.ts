@@ -1,7 +1,8 @@
 /**
  * MD5 in plain TypeScript, for `Content-MD5` where `node:crypto` is not available (Workers
- * without nodejs_compat, browsers): Web Crypto has no MD5, and DeleteObjects requires it.
- * Only ever applied to small request bodies.
+ * without nodejs_compat, browsers): Web Crypto has no MD5, and DeleteObjects requires it, as
+ * do Object Lock writes (there it runs over whole parts, which is why those are the only
+ * large bodies it sees, and only when a lock is configured).
  */
 
 const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];

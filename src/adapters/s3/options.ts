@@ -5,6 +5,7 @@
 
 import { ConfigError } from "../../errors.js";
 import type { S3CredentialProvider, S3Credentials } from "./credentials.js";
+import { md5Base64 } from "./hash.js";
 import type { RetryOptions } from "./retry.js";
 
 const MiB = 1024 * 1024;
@@ -30,7 +31,8 @@ export interface S3AdapterOptions {
   credentials?: S3Credentials | S3CredentialProvider;
   /**
    * `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key`. Default: false,
-   * except for endpoints on an IP address or `localhost`, which cannot carry a bucket subdomain.
+   * except for endpoints on an IP address or `localhost`, which cannot carry a bucket subdomain,
+   * and for bucket names with dots over https, which no wildcard certificate covers.
    */
   forcePathStyle?: boolean;
   /** Multipart part size in bytes (default 8 MiB, at least 5 MiB). Grown automatically to fit `sizeHint` in 10 000 parts. */
@@ -53,6 +55,18 @@ export interface S3AdapterOptions {
    * stall a backup forever; a timed-out attempt is retried like a network error. Default 120 000.
    */
   requestTimeoutMs?: number;
+  /**
+   * Writes every object under S3 Object Lock for `retainDays` days (the bucket must have been
+   * created with Object Lock enabled). GOVERNANCE can be lifted by a user with
+   * `s3:BypassGovernanceRetention`; COMPLIANCE by nobody, not even the account root, until it expires.
+   */
+  objectLock?: { mode: "GOVERNANCE" | "COMPLIANCE"; retainDays: number };
+  /** Storage class of new objects (`STANDARD_IA`, `GLACIER_IR`, …). GLACIER and DEEP_ARCHIVE need a restore request before a restore can read them. */
+  storageClass?: string;
+  /** Server-side encryption with S3-managed keys (`"AES256"`) or a KMS key (`{ kmsKeyId }`). */
+  sse?: "AES256" | { kmsKeyId: string };
+  /** SSE-C: a base64 256-bit key the server encrypts with and does not keep; every read needs it again. Never logged. */
+  sseCustomerKey?: string;
 }
 
 export interface ResolvedS3Options {
@@ -69,6 +83,11 @@ export interface ResolvedS3Options {
   fetch: (request: Request) => Promise<Response>;
   credentialRefreshMarginMs: number;
   requestTimeoutMs: number;
+  objectLock: { mode: "GOVERNANCE" | "COMPLIANCE"; retainDays: number } | undefined;
+  /** Sent when an object is created (PutObject, CreateMultipartUpload). */
+  createHeaders: Record<string, string>;
+  /** SSE-C headers, sent on every request that reads or writes object bytes. */
+  keyHeaders: Record<string, string>;
 }
 
 function fail(option: string, message: string): never {
@@ -118,12 +137,47 @@ function resolveBucketUrl(opts: S3AdapterOptions, bucket: string, region: string
   if (url.username || url.password) fail("endpoint", "must not contain credentials (use accessKeyId/secretAccessKey)");
   if (url.search || url.hash) fail("endpoint", "must not have a query or fragment");
   const hostIsAddress = /^(\d+\.){3}\d+$|^\[|^localhost$/.test(url.hostname);
-  const pathStyle = opts.forcePathStyle ?? hostIsAddress;
+  // `a.b.s3.amazonaws.com` matches no wildcard certificate (`*.s3.amazonaws.com` covers one
+  // label), so over TLS a dotted bucket goes path-style, as the AWS SDKs do.
+  const pathStyle = opts.forcePathStyle ?? (hostIsAddress || (url.protocol === "https:" && bucket.includes(".")));
   if (typeof pathStyle !== "boolean") fail("forcePathStyle", "must be a boolean");
   const base = url.pathname.replace(/\/+$/, "");
   if (pathStyle) return `${url.origin}${base}/${bucket}`;
   if (hostIsAddress) fail("forcePathStyle", "must be true for an endpoint on an IP address or localhost");
   return `${url.protocol}//${bucket}.${url.host}${base}`;
+}
+
+function resolveObjectLock(lock: S3AdapterOptions["objectLock"]): ResolvedS3Options["objectLock"] {
+  if (lock === undefined) return undefined;
+  if (lock?.mode !== "GOVERNANCE" && lock?.mode !== "COMPLIANCE") fail("objectLock.mode", 'must be "GOVERNANCE" or "COMPLIANCE"');
+  return { mode: lock.mode, retainDays: integer("objectLock.retainDays", lock.retainDays, 0, 1, 36_500) };
+}
+
+function resolveEncryption(opts: S3AdapterOptions): Pick<ResolvedS3Options, "createHeaders" | "keyHeaders"> {
+  const createHeaders: Record<string, string> = {};
+  const keyHeaders: Record<string, string> = {};
+  if (opts.storageClass !== undefined) createHeaders["x-amz-storage-class"] = nonEmpty("storageClass", opts.storageClass);
+  const { sse, sseCustomerKey } = opts;
+  if (sse === "AES256") createHeaders["x-amz-server-side-encryption"] = sse;
+  else if (sse !== undefined) {
+    if (typeof sse !== "object" || sse === null) fail("sse", 'must be "AES256" or { kmsKeyId }');
+    createHeaders["x-amz-server-side-encryption"] = "aws:kms";
+    createHeaders["x-amz-server-side-encryption-aws-kms-key-id"] = nonEmpty("sse.kmsKeyId", sse.kmsKeyId);
+  }
+  if (sseCustomerKey !== undefined) {
+    if (sse !== undefined) fail("sseCustomerKey", "cannot be combined with sse");
+    let key: Uint8Array;
+    try {
+      key = Uint8Array.from(atob(sseCustomerKey), (c) => c.charCodeAt(0));
+    } catch {
+      key = new Uint8Array(0);
+    }
+    if (key.length !== 32) fail("sseCustomerKey", "must be a base64-encoded 256-bit key");
+    keyHeaders["x-amz-server-side-encryption-customer-algorithm"] = "AES256";
+    keyHeaders["x-amz-server-side-encryption-customer-key"] = sseCustomerKey;
+    keyHeaders["x-amz-server-side-encryption-customer-key-md5"] = md5Base64(key);
+  }
+  return { createHeaders: { ...createHeaders, ...keyHeaders }, keyHeaders };
 }
 
 export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
@@ -154,5 +208,7 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
     fetch: fetchFn,
     credentialRefreshMarginMs: integer("credentialRefreshMarginMs", opts.credentialRefreshMarginMs, 5 * 60_000, 0),
     requestTimeoutMs: integer("requestTimeoutMs", opts.requestTimeoutMs, 120_000, 1, 2_147_483_647),
+    objectLock: resolveObjectLock(opts.objectLock),
+    ...resolveEncryption(opts),
   };
 }

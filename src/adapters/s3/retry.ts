@@ -1,5 +1,5 @@
 /**
- * When to retry and how long to wait. Retried: network errors, 5xx, 429 and the throttling
+ * When to retry and how long to wait. Retried: network errors, 5xx, 408, 429 and the throttling
  * and transient codes S3 sends (some with a 200 or a 400 status); never auth or validation
  * errors, which will fail the same way again. Waits use exponential backoff with full jitter
  * (AWS's recommendation, so many clients do not retry in lockstep), stretched to the
@@ -34,8 +34,9 @@ const RETRYABLE_CODES = new Set([
 
 export function isRetryable(status: number | undefined, code: string | undefined): boolean {
   if (code !== undefined && RETRYABLE_CODES.has(code)) return true;
-  // 501 NotImplemented is an answer, not an outage.
-  return status === undefined || (status >= 500 && status !== 501) || status === 429;
+  // 501 NotImplemented is an answer, not an outage; a bare 408 (a proxy or load balancer
+  // timing out, without S3's RequestTimeout code) is as transient as the coded one.
+  return status === undefined || (status >= 500 && status !== 501) || status === 429 || status === 408;
 }
 
 export interface RetryPolicy {

@@ -6,7 +6,7 @@
  */
 
 import type { CleanupOptions } from "../../types.js";
-import type { S3Client } from "./client.js";
+import { drain, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { MAX_PAGE, listedKey, readXml, xmlBlocks, xmlText } from "./xml.js";
 
@@ -60,9 +60,7 @@ export async function abortStaleUploads(client: S3Client, prefix: string, olderT
     try {
       await client.request(
         { operation: "abort multipart upload", method: "DELETE", key, query: { uploadId }, signal: opts.signal },
-        async (r) => {
-          await r.body?.cancel();
-        },
+        drain,
       );
     } catch (error) {
       // Finished or aborted by someone else since the listing: nothing left to remove.

@@ -3,7 +3,7 @@ import type { CliConfig } from "../config.js";
 import type { ExitCode } from "../exit-codes.js";
 import type { Output } from "../output.js";
 
-export interface Context {
+interface Context {
   config: CliConfig;
   out: Output;
   /** Aborted by the first SIGINT/SIGTERM (`run` handles signals itself). */

@@ -23,14 +23,15 @@ export async function headerProblem(file: string): Promise<string | undefined> {
 }
 
 /**
- * What `PRAGMA integrity_check` reports for `file` (empty when it says "ok"). A driver error
- * while opening or reading (e.g. "database disk image is malformed") is itself a problem.
+ * What `PRAGMA integrity_check` (or the cheaper `quick_check`) reports for `file` (empty when it
+ * says "ok"). A driver error while opening or reading (e.g. "database disk image is malformed")
+ * is itself a problem.
  */
-export async function integrityProblems(driver: SqliteDriver, file: string): Promise<string[]> {
+export async function integrityProblems(driver: SqliteDriver, file: string, pragma: "integrity_check" | "quick_check" = "integrity_check"): Promise<string[]> {
   try {
     const db = driver.openReadOnly(file);
     try {
-      const rows = db.all(`PRAGMA integrity_check(${MAX_PROBLEMS})`).map((row) => String(Object.values(row)[0]));
+      const rows = db.all(`PRAGMA ${pragma}(${MAX_PROBLEMS})`).map((row) => String(Object.values(row)[0]));
       return rows.length === 1 && rows[0] === "ok" ? [] : rows;
     } finally {
       db.close();

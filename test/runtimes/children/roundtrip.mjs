@@ -1,7 +1,8 @@
 // The runtime matrix's S3 check, on Web APIs only so the same code runs on Node, Bun, Deno
 // and workerd: backup → list → restore → verify of ~11 MiB through the BUILT package against a
 // real S3 server, a byte-for-byte comparison, and a verify by each codec, which both tells
-// which codec "auto" picked here and proves the two read each other's gzip; then the same
+// which codec "auto" picked here and proves the two read each other's gzip; a restore of a
+// zstd backup planted by hand, which every runtime reads (node:zlib, else fzstd); then the same
 // bytes encrypted to an age recipient and restored with its identity.
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { bytesSource, bytesTarget, createBackupper } from "backupper";
@@ -55,6 +56,27 @@ async function verifyWith(codec, options, key) {
   }
 }
 
+/** Two concatenated frames of `zstd -19` ("backupper zstd check " × 200 each), base64: no runtime here needs to write zstd to read it. */
+const ZSTD_FRAME = "KLUv/QRo7QAAqGJhY2t1cHBlciB6c3RkIGNoZWNrIAEAoQD7yQSBjsOn";
+
+/** Plants a zstd backup of the matrix source by hand and restores it: true when the bytes come back (node:zlib or fzstd). */
+async function zstdRestores(backupper, adapter) {
+  const frame = Uint8Array.from(atob(ZSTD_FRAME), (c) => c.charCodeAt(0));
+  const stored = new Uint8Array([...frame, ...frame]);
+  const original = new TextEncoder().encode("backupper zstd check ".repeat(400));
+  const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const key = "backups/matrix-2026-01-01T00-00-00-000Z-zstdzstd.db.zst";
+  const meta = {
+    timestamp: "2026-01-01T00:00:00.000Z", version: "test", size: original.byteLength, compressedSize: stored.byteLength,
+    checksum: hex(await crypto.subtle.digest("SHA-256", original)), compressed: true, compression: "zstd", format: "backupper/2", name: "matrix",
+  };
+  await adapter.put(key, stored);
+  await adapter.put(`${key}.meta.json`, new TextEncoder().encode(JSON.stringify(meta)));
+  const target = bytesTarget();
+  await backupper.restore(key, { to: target });
+  return equalBytes(target.bytes ?? new Uint8Array(), original);
+}
+
 export async function s3RoundTrip(s3Options) {
   const original = sampleBytes(11 * MiB);
   const target = bytesTarget();
@@ -67,6 +89,7 @@ export async function s3RoundTrip(s3Options) {
   const verified = await backupper.verify(info.key);
   const native = await verifyWith("native", options, info.key);
   const portable = await verifyWith("portable", options, info.key);
+  const zstdRestored = await zstdRestores(backupper, options.adapter);
   const identity = await generateIdentity();
   const sealedTarget = bytesTarget();
   const sealed = createBackupper({ ...options, source: bytesSource(original, { name: "matrix", target: sealedTarget }), encryption: { recipients: [await identityToRecipient(identity)], identities: [identity] } });
@@ -84,5 +107,6 @@ export async function s3RoundTrip(s3Options) {
     verifiedChecksum: verified.checksum,
     backupChecksum: info.checksum,
     portableVerify: portable,
+    zstdRestored,
   };
 }
