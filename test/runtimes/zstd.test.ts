@@ -3,7 +3,8 @@
  * runtime table): backup → restore is byte-identical, the portable codec (fzstd) verifies what
  * node:zlib wrote, and the stored object is standard zstd that the real `zstd -d` turns back
  * into the source (docs/FORMAT.md §5), one frame or several (`compressionWorkers`); a zstd bomb
- * stops at the size its metadata states. A runtime whose binary is absent is skipped with a
+ * stops at the size its metadata states. zstd with age on top (`.db.zst.age`) round-trips too, and
+ * `age -d` then `zstd -d` of the stored object gives the source. A runtime whose binary is absent is skipped with a
  * line saying why, and fails under CI=true.
  */
 import { execFile, execFileSync } from "node:child_process";
@@ -24,7 +25,7 @@ afterEach(async () => {
 describe("zstd backups on runtimes with native zstd", () => {
   for (const runtime of runtimes("node24", "bun", "deno")) {
     for (const workers of [1, 2]) {
-      itOn(runtime)(`${runtime.name}, compressionWorkers ${workers}: backup → restore, fzstd verifies, zstd -d gives the source back`, async () => {
+      itOn(runtime)(`${runtime.name}, compressionWorkers ${workers}: backup → restore, fzstd verifies, zstd -d gives the source back; and .db.zst.age`, async () => {
         const dir = await mkdtemp(join(tmpdir(), "backupper-zstd-rt-"));
         dirs.push(dir);
         const [binary, ...args] = [...runtime.argv({ ts: true, allow: "all" }), SCRIPT, dir, String(workers)];
@@ -43,6 +44,18 @@ describe("zstd backups on runtimes with native zstd", () => {
         const byHand = execFileSync("zstd", ["-d", "-c", result.stored], { maxBuffer: 1 << 30 });
         expect(byHand.equals(await readFile(join(dir, "queue.db")))).toBe(true);
         expect(stored.length).toBeLessThan(byHand.length);
+
+        // zstd, then age: restored and verified (by node:zlib and by fzstd), and undone by hand.
+        expect(result.sealedKey).toMatch(/^backups\/sealed-.*\.db\.zst\.age$/);
+        expect(result).toMatchObject({ sealedRestoredEqual: true, sealedVerified: true, sealedPortableVerify: true });
+        expect(result.sealedMeta).toMatchObject({ compression: "zstd", compressed: true, encryption: "age", format: "backupper/2" });
+        expect((result.sealedMeta as Record<string, unknown>).checksum).toBeUndefined();
+        const sealedStored = await readFile(result.sealedStored as string);
+        expect(sealedStored.subarray(0, 22).toString()).toBe("age-encryption.org/v1\n");
+        const decrypted = execFileSync("age", ["-d", "-i", join(dir, "key.txt"), result.sealedStored as string], { maxBuffer: 1 << 30 });
+        expect([...decrypted.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
+        const unsealed = execFileSync("zstd", ["-d", "-c"], { input: decrypted, maxBuffer: 1 << 30 });
+        expect(unsealed.equals(await readFile(join(dir, "queue.db")))).toBe(true);
       }, 120_000);
     }
   }

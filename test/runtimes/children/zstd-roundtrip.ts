@@ -3,9 +3,12 @@
 // writes <dir>/queue.db, backs it up with compression "zstd" (native, `workers` blocks at a time)
 // to an fs adapter under <dir>/store, restores it to <dir>/restored.db, and verifies it again
 // with the portable codec (fzstd reading what node:zlib wrote). Prints one JSON line; the test
-// checks the stored object with the real `zstd -d`.
+// checks the stored object with the real `zstd -d`. Then the same file zstd-compressed and
+// encrypted to an age recipient (`.db.zst.age`), restored with its identity to <dir>/sealed.db;
+// the identity is left in <dir>/key.txt for the test's `age -d | zstd -d`.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateIdentity, identityToRecipient } from "age-encryption";
 import { fileSource, fsAdapter } from "../../../src/fs.js";
 import { createBackupper } from "../../../src/index.js";
 
@@ -33,6 +36,15 @@ await adapter.put(bombKey, bomb);
 await adapter.put(`${bombKey}.meta.json`, new TextEncoder().encode(JSON.stringify(bombMeta)));
 const bombError = await backupper.restore(bombKey, { to: join(dir, "bomb.db") }).then(() => "restored", (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`);
 
+// zstd inside age: the compression layer, then the encryption layer.
+const identity = await generateIdentity();
+writeFileSync(join(dir, "key.txt"), `${identity}\n`, { mode: 0o600 });
+const sealed = createBackupper({ ...options, source: fileSource(source, { name: "sealed" }), encryption: { recipients: [await identityToRecipient(identity)], identities: [identity] } });
+const sealedInfo = await sealed.backup();
+await sealed.restore(sealedInfo.key, { to: join(dir, "sealed.db") });
+const sealedVerify = await sealed.verify(sealedInfo.key);
+const sealedPortable = await createBackupper({ ...options, source: fileSource(source, { name: "sealed" }), codec: "portable", compression: "gzip", encryption: { identities: [identity] } }).verify(sealedInfo.key);
+
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, k) => v === b[k]);
 
 const runtime = "Deno" in globalThis ? `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}` : process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`;
@@ -47,5 +59,11 @@ console.log(
     portableVerify: portable.checksum === info.checksum && portable.codec === "portable",
     bombError,
     bombLeftFile: existsSync(join(dir, "bomb.db")),
+    sealedKey: sealedInfo.key,
+    sealedStored: join(dir, "store", sealedInfo.key),
+    sealedMeta: sealedInfo.meta,
+    sealedRestoredEqual: same(readFileSync(join(dir, "sealed.db")), data),
+    sealedVerified: sealedVerify.size === data.length,
+    sealedPortableVerify: sealedPortable.size === data.length && sealedPortable.codec === "portable",
   }),
 );
