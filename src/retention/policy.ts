@@ -119,7 +119,7 @@ export function planRetention(
   backups: readonly RetentionCandidate[],
   policy: RetentionPolicy,
   protect: ReadonlySet<string> = new Set(),
-  now = Date.now(),
+  now: number = Date.now(),
 ): RetentionDecision[] {
   const sorted = [...backups].sort(compareNewestFirst);
   const reasons = new Map<string, string[]>(sorted.map((b) => [b.key, []]));
