@@ -146,15 +146,16 @@ function resolveEncryption(value: unknown): EncryptionKeys {
   return resolved;
 }
 
-export function resolveBackupperOptions(options: BackupperOptions): ResolvedBackupperOptions {
-  if (typeof options !== "object" || options === null) throw new ConfigError("options", "must be an object");
-  const { adapter, source } = options;
-  if (!hasMethods(adapter, ["list", "put", "get", "delete"])) {
-    throw new ConfigError("adapter", "must be a StorageAdapter (an object with list, put, get and delete)");
-  }
-  if (!hasMethods(source, ["snapshot"])) {
-    throw new ConfigError("source", "must be a Source (e.g. fileSource(path), sqliteSource({ path }), bytesSource(bytes))");
-  }
+/** What `createBackupper` takes besides the adapter, the source and the listeners: what a configuration (the CLI's) sets. */
+export type BackupperSettings = Omit<BackupperOptions, "adapter" | "source" | "on">;
+
+type ResolvedSettings = Omit<ResolvedBackupperOptions, "adapter" | "source" | "on">;
+
+/**
+ * Checks and completes the settings of a backupper whose source is called `sourceName`. The CLI
+ * checks its configuration with this before it has a source or a storage to hand over.
+ */
+export function resolveBackupperSettings(options: BackupperSettings, sourceName: string): ResolvedSettings {
   const prefix = options.prefix ?? "backups/";
   if (typeof prefix !== "string" || prefix.startsWith("/") || prefix.includes("\0") || prefix.split("/").some((s) => s === "..")) {
     throw new ConfigError("prefix", `must be a relative key prefix such as "backups/", got ${JSON.stringify(prefix)}`);
@@ -169,14 +170,9 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
   if (maxRestoreBytes !== undefined && !((Number.isSafeInteger(maxRestoreBytes) && maxRestoreBytes >= 0) || maxRestoreBytes === Infinity)) {
     throw new ConfigError("maxRestoreBytes", `must be a whole number of bytes >= 0 or Infinity, got ${JSON.stringify(maxRestoreBytes)}`);
   }
-  if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
-    throw new ConfigError("on", "must be an object of event listeners");
-  }
-  const resolved: ResolvedBackupperOptions = {
-    adapter,
-    source,
+  const resolved: ResolvedSettings = {
     retention: normalizeRetention(options.retention ?? 7),
-    name: checkName(options.name ?? source.name, options.name === undefined ? "source.name" : "name"),
+    name: checkName(options.name ?? sourceName, options.name === undefined ? "source.name" : "name"),
     prefix,
     compression,
     compressionLevel: level,
@@ -187,9 +183,24 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
     incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
     maxRestoreBytes,
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),
-    on: options.on ?? {},
   };
   // A stage this runtime cannot write (zstd on Node 20) is refused now, naming its option, not at the first backup.
   stagesFor(resolved);
   return resolved;
+}
+
+export function resolveBackupperOptions(options: BackupperOptions): ResolvedBackupperOptions {
+  if (typeof options !== "object" || options === null) throw new ConfigError("options", "must be an object");
+  const { adapter, source } = options;
+  if (!hasMethods(adapter, ["list", "put", "get", "delete"])) {
+    throw new ConfigError("adapter", "must be a StorageAdapter (an object with list, put, get and delete)");
+  }
+  if (!hasMethods(source, ["snapshot"])) {
+    throw new ConfigError("source", "must be a Source (e.g. fileSource(path), sqliteSource({ path }), bytesSource(bytes))");
+  }
+  const settings = resolveBackupperSettings(options, source.name);
+  if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
+    throw new ConfigError("on", "must be an object of event listeners");
+  }
+  return { adapter, source, on: options.on ?? {}, ...settings };
 }

@@ -8,7 +8,7 @@
 import { resolveS3Options as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
 import * as presets from "../adapters/s3/presets.js";
 import { ConfigError } from "../errors.js";
-import { resolveBackupperOptions as checkBackupperOptions, type BackupperOptions } from "../options.js";
+import { resolveBackupperSettings, type BackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
 import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
 import { encryptionSettings, type EncryptionSettings } from "./encryption.js";
@@ -133,10 +133,6 @@ function checkedAs<T>(origin: Record<string, string | undefined>, check: () => T
     if (renamed === undefined || !(error instanceof ConfigError)) throw error;
     throw new ConfigError(renamed, error.message.slice(error.option.length + 2));
   }
-}
-
-function unused(): never {
-  throw new Error("configuration check only");
 }
 
 function s3Destination(env: Env): Destination {
@@ -319,13 +315,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     compressionLevel: level?.from,
     maxRestoreBytes: maxRestoreBytes?.from,
   };
-  checkedAs(origin, () =>
-    checkBackupperOptions({
-      adapter: { name: "check", list: unused, put: unused, get: unused, delete: unused },
-      source: { name: config.name, snapshot: unused },
-      ...backupperSettings(config),
-    }),
-  );
+  checkedAs(origin, () => resolveBackupperSettings(backupperSettings(config), config.name));
   return config;
 }
 
