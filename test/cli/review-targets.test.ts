@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBackupper } from "../../src/index.js";
 import { fileSource, fsAdapter } from "../../src/fs.js";
-import { Database } from "../fixtures/sqlite-live.js";
+import { Database, values } from "../fixtures/sqlite-live.js";
 import { ledger } from "../reliability/ledger.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
@@ -48,15 +48,6 @@ function cli(args: string[]): Promise<Result> {
 
 function summary(r: Result): string {
   return r.hung ? `still running after ${HANG_MS} ms, killed` : `exit ${r.code}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`;
-}
-
-function values(file: string): string[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT v FROM t ORDER BY id").all().map((row) => (row as { v: string }).v);
-  } finally {
-    db.close();
-  }
 }
 
 /** A WAL database holding 1, 2, 3. */

@@ -14,7 +14,7 @@ import { BackupError, SourceError, TargetExistsError } from "../../src/errors.js
 import { createBackupper } from "../../src/index.js";
 import { fileSource, fileTarget, fsAdapter } from "../../src/fs.js";
 import { sqliteSource } from "../../src/sqlite.js";
-import { Database, type TestDatabase } from "../fixtures/sqlite-live.js";
+import { Database, values, type TestDatabase } from "../fixtures/sqlite-live.js";
 import { ledger } from "./ledger.js";
 
 /** Paths whose next `stat` is followed by this swap: the window between a check and the open. */
@@ -65,15 +65,6 @@ async function within<T>(ms: number, promise: Promise<T>): Promise<T | unknown> 
     return await Promise.race([promise.catch((error: unknown) => error), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function values(file: string): string[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT v FROM t ORDER BY id").all().map((row) => (row as { v: string }).v);
-  } finally {
-    db.close();
   }
 }
 
