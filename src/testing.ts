@@ -686,8 +686,8 @@ async function getText(adapter: StorageAdapter, key: string): Promise<string | n
   return got === null ? null : new TextDecoder().decode(await readAll(got.body));
 }
 
-/** Every chunk of a stream, as it arrived. */
-async function chunksOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+/** Every chunk of a stream, as it arrived (to check an adapter keeps no chunk it was handed). */
+export async function chunksOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   const reader = stream.getReader();
   for (;;) {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 
 export { generatedStream } from "./generate.mjs";
+export { chunksOf } from "../../src/testing.js";
 import { generatedChunks } from "./generate.mjs";
 
 export function sha256Generated(size: number, seed = 1): string {
@@ -23,13 +24,3 @@ export function randomBytes(n: number, seed = 7): Uint8Array {
   return out;
 }
 
-/** Every chunk of a stream, as it arrived. */
-export async function chunksOf(readable: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
-  const parts: Uint8Array[] = [];
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return parts;
-    parts.push(value);
-  }
-}
