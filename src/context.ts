@@ -4,8 +4,10 @@
  * once per backupper; the operations keep no state of their own.
  */
 import { getCodec, type Codec } from "./codec/index.js";
+import { ConfigError } from "./errors.js";
 import { createEmitter, type Emitter } from "./events.js";
 import type { Scope } from "./format/keys.js";
+import { createNotifier, notifyOn } from "./notify/notifier.js";
 import { resolveBackupperOptions, type BackupperOptions, type ResolvedBackupperOptions } from "./options.js";
 import type { Stage } from "./pipeline/stage.js";
 import { stagesFor } from "./pipeline/stages.js";
@@ -27,13 +29,12 @@ export interface Context {
 /** Validates `options` (a `ConfigError` names the first bad one) and builds the context. */
 export function createContext(input: BackupperOptions): Context {
   const { adapter, source, ...options } = resolveBackupperOptions(input);
-  return {
-    storage: guardStorage(adapter),
-    scope: { prefix: options.prefix, name: options.name },
-    source,
-    stages: stagesFor(options),
-    codec: () => getCodec(options.codec),
-    emitter: createEmitter(options.on),
-    options,
-  };
+  const storage = guardStorage(adapter);
+  if (options.lease && !storage.capabilities.conditionalPut) {
+    throw new ConfigError("lease", `needs an adapter with conditional puts (putIf), and the ${adapter.name} adapter has none`);
+  }
+  const scope = { prefix: options.prefix, name: options.name };
+  const emitter = createEmitter(options.on);
+  if (options.notify) notifyOn(emitter, createNotifier(options.notify, scope));
+  return { storage, scope, source, stages: stagesFor(options), codec: () => getCodec(options.codec), emitter, options };
 }

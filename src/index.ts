@@ -8,6 +8,7 @@ export { createBackupper } from "./backupper.js";
 export type { Backupper, BackupStatus } from "./backupper.js";
 export type { RestoreOptions, RestoreResult, VerifyResult } from "./operations/restore.js";
 export type { BackupperOptions } from "./options.js";
+export type { NotifyOptions, NotifyTrigger } from "./notify/options.js";
 export { bytesSource, streamSource, bytesTarget } from "./sources/memory.js";
 export type { BytesTarget, SourceOptions } from "./sources/memory.js";
 export { keepLast, planRetention } from "./retention/policy.js";
@@ -27,6 +28,7 @@ export {
   InternalError,
   InvalidKeyError,
   InvalidMetadataError,
+  LeaseHeldError,
   NotFoundError,
   RestoreCapError,
   SourceError,

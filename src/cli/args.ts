@@ -33,6 +33,7 @@ const OPTIONS = {
   "allow-unverified": { type: "boolean" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
+  lease: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -44,13 +45,13 @@ const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "interval"
 
 /** What each command takes beyond the common flags. */
 const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "json"] },
+  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "lease", "json"] },
   list: { key: false, flags: ["json"] },
   restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "identity", "json"] },
   verify: { key: true, flags: ["identity", "json"] },
   status: { key: false, flags: ["max-age", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay", "compression", "compression-level", "compression-workers", "recipient"] },
+  run: { key: false, flags: ["initial-delay", "compression", "compression-level", "compression-workers", "recipient", "lease"] },
 };
 
 export interface Flags {
@@ -73,6 +74,7 @@ export interface Flags {
   "allow-unverified"?: boolean;
   "dry-run"?: boolean;
   json?: boolean;
+  lease?: boolean;
 }
 
 export type CommandLine =

@@ -109,7 +109,7 @@ const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
   INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata; or no key decrypts it",
   TARGET_EXISTS: "restore target exists (use --force)",
   STORAGE: "storage error (S3 or directory: unreachable, denied, missing bucket)",
-  IN_PROGRESS: "a backup is already running",
+  IN_PROGRESS: "a backup is already running, or another process holds the lease (--lease)",
   STALE: "status --max-age: newest verified backup too old, or none",
   SOURCE: "the source cannot be read, or the restore target cannot be written",
   INTERRUPTED: "interrupted by SIGINT/SIGTERM",

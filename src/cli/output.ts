@@ -26,6 +26,8 @@ export interface Output {
   progress(backupper: Backupper): () => void;
   /** Redacts `secret` from everything written from now on (a key read from a file). */
   conceal(secret: string): void;
+  /** `text` with every known secret masked, for what leaves the process other than through these streams (an alert). */
+  redact(text: string): string;
 }
 
 export interface Redact {
@@ -101,6 +103,7 @@ export function createOutput(streams: Streams, redact: Redact): Output {
     json: (value) => void streams.stdout.write(`${JSON.stringify(redact(value), null, 2)}\n`),
     warn: (text) => void streams.stderr.write(redact(`${text}\n`)),
     conceal: (secret) => redact.add(secret),
+    redact: (text) => redact(text),
     progress(backupper) {
       if (!tty) return () => undefined;
       let last = 0;

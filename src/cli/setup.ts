@@ -8,6 +8,8 @@ import { fileSource } from "../sources/file.js";
 import { sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
 import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
+import { createNotifier, notifyOn, type Notifier } from "../notify/notifier.js";
+import { resolveNotify } from "../notify/options.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
 import { loadEncryption, type KeyReport } from "./encryption.js";
 
@@ -58,10 +60,18 @@ export interface Setup {
   kind: SourceKind | undefined;
   /** What a restore wrote, by the restored bytes (a SQLite database is integrity-checked); undefined before one passed its checks. */
   restoredKind(): SourceKind | undefined;
+  /** Alerts (BACKUP_NOTIFY_*): already listening to the backupper; a command awaits `idle()` before it exits, so none is cut off. */
+  notifier: Notifier;
+}
+
+/** The alerts of `config`, made here rather than by `createBackupper` so that the command can wait for them; failures are warned about. */
+function notifierFor(config: CliConfig, out: KeyReport & { redact(text: string): string }): Notifier {
+  const options = resolveNotify(config.notify && { ...config.notify, onError: (error: Error) => out.warn(`backupper: ${error.message}`) });
+  return options ? createNotifier(options, { name: config.name, prefix: config.prefix }, out.redact) : { send: () => undefined, idle: async () => undefined };
 }
 
 /** `out` hears what is worth saying but not fatal (a key file others may read), and the secrets read from key files. */
-export async function setUp(config: CliConfig, out: KeyReport, on: BackupHooks = {}): Promise<Setup> {
+export async function setUp(config: CliConfig, out: KeyReport & { redact(text: string): string }, on: BackupHooks = {}): Promise<Setup> {
   const found = config.source === undefined ? undefined : await sourceAt(config.source, config.name);
   const source = found?.source ?? noSource(config.name);
   // A backup takes its kind from the file backed up; a restore from the bytes restored,
@@ -78,5 +88,7 @@ export async function setUp(config: CliConfig, out: KeyReport, on: BackupHooks =
     encryption: await loadEncryption(config.encryption, out),
     on,
   });
-  return { backupper, kind: found?.kind, restoredKind: () => restored };
+  const notifier = notifierFor(config, out);
+  notifyOn(backupper, notifier);
+  return { backupper, kind: found?.kind, restoredKind: () => restored, notifier };
 }

@@ -10,9 +10,13 @@ import type { Command } from "./context.js";
 export const now: Command = async ({ config, out, signal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   let pruned: PruneReport | undefined;
-  const { backupper } = await setUp(config, out, { pruned: (report) => (pruned = report) });
+  const { backupper, notifier } = await setUp(config, out, { pruned: (report) => (pruned = report) });
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
-  const info = await backupper.backup({ signal }).finally(stopProgress);
+  // The alert of this backup's outcome is still being delivered: exiting now would cut it off.
+  const info = await backupper
+    .backup({ signal })
+    .finally(stopProgress)
+    .finally(() => notifier.idle());
   const deleted = pruned?.deleted.map((d) => d.key) ?? [];
   if (config.json) {
     out.json({ backup: infoJson(info), pruned: deleted });

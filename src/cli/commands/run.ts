@@ -14,14 +14,14 @@ export const run: Command = async ({ config, out, onSignal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   const stamp = () => new Date().toISOString();
   const log = (text: string) => out.line(`${stamp()} ${text}`);
-  const { backupper } = await setUp(config, out, {
+  const { backupper, notifier } = await setUp(config, out, {
     started: (e) => log(`backup started: ${e.key}`),
     succeeded: (info) => log(`backup done: ${info.key}, ${sizes(info)}, ${formatDuration(info.durationMs ?? 0)}`),
     failed: (e) => out.warn(`${stamp()} ${e.operation} failed${e.key ? ` (${e.key})` : ""}: ${e.error.code}: ${e.error.message}`),
     pruned: (report) => {
       if (report.deleted.length > 0) log(`retention deleted ${report.deleted.map((d) => d.key).join(", ")}`);
     },
-    skipped: () => log("scheduled backup skipped: one is still running"),
+    skipped: (e) => log(e.reason === "lease-held" ? `scheduled backup skipped: ${e.error.message}` : "scheduled backup skipped: one is still running"),
   });
   const stopped = new Promise<void>((resolve) => {
     onSignal((second) => {
@@ -40,6 +40,7 @@ export const run: Command = async ({ config, out, onSignal }) => {
       `then every ${formatDuration(config.interval)}, keeping ${config.retention}`,
   );
   await stopped;
+  await notifier.idle();
   log("stopped");
   return EXIT_CODES.OK;
 };
