@@ -12,7 +12,7 @@
 
 import type { StorageAdapter } from "../types.js";
 import { createClient } from "./s3/client.js";
-import { putObjectIf } from "./s3/conditional.js";
+import { conditionalPut } from "./s3/conditional.js";
 import { deleteObjects } from "./s3/delete.js";
 import { getObject } from "./s3/get.js";
 import { listObjects } from "./s3/list.js";
@@ -52,7 +52,7 @@ export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
     ...(resolved.objectLock ? { objectLock: resolved.objectLock } : {}),
     list: (prefix, opts) => listObjects(client, prefix, opts),
     put: (key, body, opts) => putObject(client, key, body, opts),
-    putIf: (key, body, condition, opts) => putObjectIf(client, key, body, condition, opts),
+    putIf: conditionalPut(client),
     get: (key, opts) => getObject(client, key, opts),
     delete: (keys, opts) => deleteObjects(client, keys, opts),
     cleanupIncomplete: (prefix, olderThan, opts) => abortStaleUploads(client, prefix, olderThan, opts),
