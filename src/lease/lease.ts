@@ -7,7 +7,7 @@
  *
  * - Taking: create it; if it exists and has expired (or cannot be read as a lease), replace it
  *   with `If-Match` on the etag just read; if it exists and has not expired: `LeaseHeldError`.
- * - Renewing: every ttl/3, `If-Match` on the etag of our last write. A renewal that finds
+ * - Renewing: once a third of the ttl has passed, `If-Match` on the etag of our last write. A renewal that finds
  *   another etag means the lease was taken over: lost. One that keeps failing (storage down)
  *   is given up while the lease is still ours, before `expires`: lost too. Lost aborts `lost`.
  * - Releasing: written back with `expires` = now, `If-Match` on our etag, rather than deleted:
@@ -126,15 +126,22 @@ export async function takeLease(
       failure = undefined;
     } catch (error) {
       failure = error;
-      // Still ours until `expires`: the next tick may get through, unless it would come too late.
-      if (Date.now() + ttl / 3 >= expires) lose(`it could not be renewed before it expired (${messageOf(error)})`, error);
+      // Still ours until `expires`: another attempt may get through, unless it would come too late.
+      if (expires - Date.now() <= ttl / 3) lose(`it could not be renewed before it expired (${messageOf(error)})`, error);
     } finally {
       clearTimeout(timer);
     }
   };
   const renew = () => (chain = chain.then(renewOnce));
-  const ticker = setInterval(() => void renew(), ttl / 3);
-  (ticker as { unref?: () => void }).unref?.();
+  // Timed from the expiry, not from when the take returned: a slow first put has used up part of the ttl already.
+  let ticker: ReturnType<typeof setTimeout> | undefined;
+  const schedule = () => {
+    if (stopped || loss.signal.aborted) return;
+    const delay = failure === undefined ? expires - (2 * ttl) / 3 - Date.now() : ttl / 6;
+    ticker = setTimeout(() => void renew().then(schedule), Math.max(0, delay));
+    (ticker as { unref?: () => void }).unref?.();
+  };
+  schedule();
 
   return {
     lost: loss.signal,
@@ -146,7 +153,7 @@ export async function takeLease(
     },
     async release() {
       stopped = true;
-      clearInterval(ticker);
+      clearTimeout(ticker);
       await chain;
       if (loss.signal.aborted) return;
       const now = Date.now();
