@@ -11,14 +11,18 @@ const WORKERS =
 
 const RECIPIENT =
   "--recipient <age1…>  (BACKUP_AGE_RECIPIENTS) encrypt the backup to this age public key; repeatable";
+const LEASE =
+  "--lease              (BACKUP_LEASE=1) take the source's lease first: one writer per source across processes and hosts;\n" +
+  "                     exit 7 when another process holds it (BACKUP_LEASE_TTL: how long it lasts unrenewed, default 2m)";
+
 const IDENTITY =
   "--identity <file>    (BACKUP_AGE_IDENTITY_FILE) age identity file to decrypt an encrypted backup; repeatable";
 
 const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
   now: {
-    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--json]",
+    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--lease] [--json]",
     about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
-    flags: [WORKERS, RECIPIENT, "--json               print the backup (and the keys retention deleted) as JSON"],
+    flags: [WORKERS, RECIPIENT, LEASE, "--json               print the backup (and the keys retention deleted) as JSON"],
   },
   list: {
     usage: "backupper list [--json]",
@@ -64,12 +68,12 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--dry-run            only report what would be deleted", "--json               print the report as JSON"],
   },
   run: {
-    usage: "backupper run [--initial-delay <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]...",
+    usage: "backupper run [--initial-delay <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--lease]",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
       "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
       "Refused while backups are disabled.",
-    flags: ["--initial-delay <d>  delay before the first backup (default 1m)", WORKERS, RECIPIENT],
+    flags: ["--initial-delay <d>  delay before the first backup (default 1m); a run that finds the lease held is skipped", WORKERS, RECIPIENT, LEASE],
   },
 };
 
@@ -99,6 +103,14 @@ Encryption (age; a backup is encrypted when recipients or a passphrase are given
   BACKUP_AGE_RECIPIENTS_FILE  an age recipients file: one key a line, # comments
   BACKUP_AGE_IDENTITY_FILE    an age identity file (age-keygen's), to restore and verify
   BACKUP_PASSPHRASE           passphrase (scrypt) to encrypt and decrypt with (or BACKUP_PASSPHRASE_FILE: its first line)
+Lease (one writer per source):
+  BACKUP_LEASE           1/0: take the lease object <prefix><name>.lease before each backup (as --lease)
+  BACKUP_LEASE_TTL       how long a lease lasts unrenewed, e.g. 2m (default), 30s; renewed every third of it
+Alerts:
+  BACKUP_NOTIFY_URL      webhook or healthchecks.io ping URL (a secret: never printed) to POST a JSON alert to
+  BACKUP_NOTIFY_ON       which of success, failure, drill-failure, stale (commas or spaces); default failure,
+                         drill-failure, stale (and success for a ping URL). stale: sent by status --max-age
+  BACKUP_NOTIFY_STYLE    ping (success to <url>, the rest to <url>/fail) or webhook; default ping on hc-ping.com
 An empty variable counts as unset; an invalid value is an error naming it.`;
 
 const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
