@@ -98,7 +98,7 @@ export interface StorageAdapter {
   delete(keys: readonly string[], opts?: DeleteOptions): Promise<void>;
 
   /**
-   * Optional: the conditional-put capability, which a lease needs (docs/FORMAT.md, lease object).
+   * Optional: the conditional-put capability, which a lease needs (docs/FORMAT.md §6).
    * Writes the small `body` under `key` only if `condition` holds when it is written:
    * `{ ifNoneMatch: "*" }` when no object exists at `key`, `{ ifMatch: etag }` when the object
    * there has this `etag` (from `get` or an earlier `putIf`). Checking and writing are one atomic

@@ -1,5 +1,5 @@
 /**
- * One writer per source: a backup first takes the lease object (docs/FORMAT.md §4) with a
+ * One writer per source: a backup first takes the lease object (docs/FORMAT.md §6) with a
  * conditional put, renews it while it runs, and gives it up at the end. Every write of the
  * object is conditional (`If-None-Match: *` to create it, `If-Match` on the etag last seen
  * to change it), so of two processes racing at most one holds it, and a holder can never

@@ -1,5 +1,5 @@
 /**
- * The lease object (docs/FORMAT.md §4): `<prefix><name>.lease`, a small JSON document saying who
+ * The lease object (docs/FORMAT.md §6): `<prefix><name>.lease`, a small JSON document saying who
  * holds the right to write backups of `name` and until when. It names no secret: a random holder
  * id, the host and pid for the humans reading it, and times.
  */

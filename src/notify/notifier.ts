@@ -11,7 +11,7 @@ import type { Emitter } from "../events.js";
 import { hostFacts } from "../util/host.js";
 import type { NotifyTrigger, ResolvedNotify } from "./options.js";
 
-export interface NotifyDetails {
+interface NotifyDetails {
   /** The backup concerned, when there is one. */
   key?: string | undefined;
   /** What failed: `"backup"`, `"prune"`, `"drill"`, `"status"`. */
