@@ -7,7 +7,7 @@ import { getCodec, type Codec } from "./codec/index.js";
 import { ConfigError } from "./errors.js";
 import { createEmitter, type Emitter } from "./events.js";
 import type { Scope } from "./format/keys.js";
-import { createNotifier, notifyOn } from "./notify/notifier.js";
+import { lazyNotifier, notifyOn } from "./notify/listen.js";
 import { resolveBackupperOptions, type BackupperOptions, type ResolvedBackupperOptions } from "./options.js";
 import type { Stage } from "./pipeline/stage.js";
 import { stagesFor } from "./pipeline/stages.js";
@@ -35,6 +35,6 @@ export function createContext(input: BackupperOptions): Context {
   }
   const scope = { prefix: options.prefix, name: options.name };
   const emitter = createEmitter(options.on);
-  if (options.notify) notifyOn(emitter, createNotifier(options.notify, scope));
+  if (options.notify) notifyOn(emitter, lazyNotifier(options.notify, scope));
   return { storage, scope, source, stages: stagesFor(options), codec: () => getCodec(options.codec), emitter, options };
 }

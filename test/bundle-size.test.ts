@@ -17,9 +17,16 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * (~1.2 kB: the encryption layer and its options' validation, the `DecryptionError` messages, the
  * source's `mode` carried to the restore target; age-encryption itself is imported dynamically,
  * external and not counted). What only reading zstd needs (fzstd, and the frame splitter
- * node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB).
+ * node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB). Raised from
+ * 31 000 to 33 800 (33 732 measured) for one writer per source and alerts (~2.8 kB: the lease's
+ * take, renewal, loss and release and its record; the S3 conditional put with its check for
+ * servers that compare `If-Match` unquoted; the storage guard's capability; `notify` option
+ * validation and the event-to-alert mapping). The alert delivery itself (fetch, retries, the
+ * document) loads on the first alert (~0.8 kB, `lazy`). Loading the lease and the conditional put
+ * lazily too was measured and saved nothing: their chunks share the error family and the S3
+ * client with the entry, and splitting those out of it costs more gzip than it spares.
  */
-const CEILING = 31_000;
+const CEILING = 33_800;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

@@ -22,7 +22,7 @@
  */
 import { LeaseHeldError, messageOf } from "../errors.js";
 import type { GuardedStorage } from "../storage/guard.js";
-import { hostFacts } from "../util/host.js";
+import { hostFacts } from "../codec/host.js";
 import { readAll } from "../util/streams.js";
 import { encodeLease, LEASE_FORMAT, parseLease, type LeaseRecord } from "./record.js";
 

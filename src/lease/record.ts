@@ -3,7 +3,7 @@
  * holds the right to write backups of `name` and until when. It names no secret: a random holder
  * id, the host and pid for the humans reading it, and times.
  */
-import type { HostFacts } from "../util/host.js";
+import type { HostFacts } from "../codec/host.js";
 
 export const LEASE_FORMAT = "backupper-lease/1";
 

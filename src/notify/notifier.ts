@@ -7,8 +7,7 @@
  * (which may carry a token) or the configuration; error messages pass through `redact`.
  */
 import type { BackupError } from "../errors.js";
-import type { Emitter } from "../events.js";
-import { hostFacts } from "../util/host.js";
+import { hostFacts } from "../codec/host.js";
 import type { NotifyTrigger, ResolvedNotify } from "./options.js";
 
 interface NotifyDetails {
@@ -27,8 +26,6 @@ export interface Notifier {
   idle(): Promise<void>;
 }
 
-/** A failed operation's trigger; a `failed` event of any other operation is reported as a failure. */
-const FAILURE_TRIGGERS: Record<string, NotifyTrigger> = { drill: "drill-failure" };
 const BACKOFF_MS = 500;
 
 /** Answers worth another attempt: the endpoint may be back in a moment. */
@@ -92,10 +89,4 @@ export function createNotifier(options: ResolvedNotify, scope: { name: string; p
       while (pending.size > 0) await Promise.all(pending);
     },
   };
-}
-
-/** Sends what `emitter` reports: successful backups, and failures of backups, retention and drills. */
-export function notifyOn(emitter: Pick<Emitter, "on">, notifier: Notifier): void {
-  emitter.on("succeeded", (info) => notifier.send("success", { key: info.key, operation: "backup" }));
-  emitter.on("failed", (e) => notifier.send(FAILURE_TRIGGERS[e.operation] ?? "failure", { key: e.key, operation: e.operation, error: e.error }));
 }

@@ -10,7 +10,8 @@ import { memoryAdapter } from "../../src/adapters/memory.js";
 import { ConfigError } from "../../src/errors.js";
 import { createEmitter } from "../../src/events.js";
 import { bytesSource, createBackupper, streamSource } from "../../src/index.js";
-import { createNotifier, notifyOn } from "../../src/notify/notifier.js";
+import { notifyOn } from "../../src/notify/listen.js";
+import { createNotifier } from "../../src/notify/notifier.js";
 import { resolveNotify, type NotifyOptions } from "../../src/notify/options.js";
 
 interface Hit {

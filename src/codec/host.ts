@@ -1,8 +1,9 @@
 /**
  * The host name and process id, for the lease object and notifications, where the runtime has
- * them: Node, Bun and Deno through `node:os` and `process`; a Worker has neither, and leaves them out.
+ * them: Node, Bun and Deno through `node:os` (found by the codec's loader of built-ins) and `process`;
+ * a Worker has neither, and leaves them out.
  */
-import { loadBuiltin } from "../codec/builtin.js";
+import { loadBuiltin } from "./builtin.js";
 
 export interface HostFacts {
   host?: string;
