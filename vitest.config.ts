@@ -20,6 +20,7 @@ const INTEGRATION = [
   "test/adapters/testing-export.test.ts",
   "test/cli/bin.test.ts",
   "test/cli/review-*.test.ts",
+  "test/core/drill-rgw.test.ts",
   "test/core/large.test.ts",
   "test/codec/memory.test.ts",
   "test/reliability/crash-*.test.ts",

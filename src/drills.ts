@@ -27,7 +27,7 @@ export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Dr
   function run(opts: DrillOptions, scheduled: boolean): Promise<DrillResult> {
     const controller = new AbortController();
     const signal = anySignal([opts.signal, controller.signal]);
-    const promise = serial.run(() => drill(ctx, { ...opts, signal, scheduled, settled: book.drillSettled }));
+    const promise = serial.run(() => drill(ctx, { ...opts, signal, scheduled, settled: book.drillSettled, listed: book.listed }));
     const settled = promise.then(
       () => undefined,
       () => undefined,

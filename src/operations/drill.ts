@@ -37,6 +37,8 @@ export interface DrillRequest extends DrillOptions {
   scheduled: boolean;
   /** Hears the outcome just before `drilled` or `failed` is emitted, so that a listener reading the status sees it. */
   settled(outcome: DrillOutcome): void;
+  /** Hears the listing a drill without a key picked from. */
+  listed(backups: BackupInfo[]): void;
 }
 
 /** The codes that are a verdict on the backup rather than a failure to reach one. */
@@ -47,7 +49,11 @@ export async function drill(ctx: Context, req: DrillRequest): Promise<DrillResul
   const signal = req.signal ?? new AbortController().signal;
   let key = req.key;
   try {
-    key ??= pickKey(ctx, await listBackups(ctx, signal), req.pick ?? "latest");
+    if (key === undefined) {
+      const backups = await listBackups(ctx, signal);
+      req.listed(backups);
+      key = pickKey(ctx, backups, req.pick ?? "latest");
+    }
     const { size, checks, error } = await restoreAndCheck(ctx, key, signal);
     const failed = checks.find((c) => !c.ok);
     const result: DrillResult = { key, ok: failed === undefined, durationMs: Date.now() - started, size, checks };

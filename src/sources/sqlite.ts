@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { ConfigError, CorruptDataError, SourceError, messageOf, throwIfAborted } from "../errors.js";
 import { refuseIrregular } from "../fsutil/regular-file.js";
-import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
+import type { DrillScratch, RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { fileSource, fileTarget } from "./file.js";
 import { drillScratch } from "./drill-scratch.js";
 import { drillChecks, headerProblem, integrityProblems } from "./sqlite/check.js";
@@ -239,5 +239,18 @@ export function sqliteOrFileTarget(path: string, restored?: (kind: "sqlite" | "f
       await checkRestored(staged, path, true, () => driverFor(undefined, "check the restore for", path));
       restored?.("sqlite");
     },
+  });
+}
+
+/**
+ * A drill's scratch place under `parent` for a backup of either kind, told apart by the restored
+ * bytes as `sqliteOrFileTarget` does: a SQLite database gets `sqliteSource`'s drill checks
+ * (header, `PRAGMA integrity_check`, `query`), other bytes none beyond verify, except that a
+ * `query` there fails: it was asked of a database the backup is not.
+ */
+export function sqliteOrFileDrill(parent: string, query: string | undefined): Promise<DrillScratch> {
+  return drillScratch(parent, async (file) => {
+    if (isSqliteHeader(await readHeader(file, "restored file"))) return drillChecks(() => driverFor(undefined, "check the drill of", file), file, query);
+    return query === undefined ? [] : [{ name: "query", ok: false, detail: `${query}: the backup is not a SQLite database` }];
   });
 }
