@@ -210,6 +210,7 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
   if (!hasMethods(source, ["snapshot"])) {
     throw new ConfigError("source", "must be a Source (e.g. fileSource(path), sqliteSource({ path }), bytesSource(bytes))");
   }
+  if (source.drill !== undefined && typeof source.drill !== "function") throw new ConfigError("source.drill", "must be a function returning the drill's scratch place");
   const settings = resolveBackupperSettings(options, source.name);
   if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
     throw new ConfigError("on", "must be an object of event listeners");

@@ -10,7 +10,7 @@
  * aborted, no scratch space) rejects. Both are a `failed` event with `operation: "drill"`.
  */
 import type { Context } from "../context.js";
-import { BackupError, CorruptDataError, NotFoundError, toBackupError, type BackupErrorCode } from "../errors.js";
+import { BackupError, ConfigError, CorruptDataError, NotFoundError, toBackupError, type BackupErrorCode } from "../errors.js";
 import { newestVerified } from "../retention/policy.js";
 import type { DrillResult } from "../events.js";
 import type { BackupInfo, DrillCheck } from "../types.js";
@@ -47,6 +47,7 @@ const VERDICTS: ReadonlySet<BackupErrorCode> = new Set(["CHECKSUM_MISMATCH", "CO
 export async function drill(ctx: Context, req: DrillRequest): Promise<DrillResult> {
   const started = Date.now();
   const signal = req.signal ?? new AbortController().signal;
+  checkRequest(req);
   let key = req.key;
   try {
     if (key === undefined) {
@@ -93,6 +94,13 @@ async function restoreAndCheck(ctx: Context, key: string, signal: AbortSignal): 
   } finally {
     await scratch?.dispose();
   }
+}
+
+/** A mistake in the call is the caller's, not the backup's: it rejects before any drill, with no event. */
+function checkRequest({ key, pick }: DrillOptions): void {
+  if (pick !== undefined && pick !== "latest" && pick !== "random") throw new ConfigError("pick", `must be "latest" or "random", got ${JSON.stringify(pick)}`);
+  if (key !== undefined && typeof key !== "string") throw new ConfigError("key", "must be the data key of a backup");
+  if (key !== undefined && pick !== undefined) throw new ConfigError("pick", "give a key or a pick, not both");
 }
 
 /** A verified backup not dated in the future: the newest, or any one of them. */

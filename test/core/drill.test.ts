@@ -320,5 +320,15 @@ describe("drill options", () => {
     expect(make({ drillPick: "oldest" })).toThrow(/^drillPick: must be one of "latest", "random"/);
     expect(() => sqliteSource({ path: db, drillQuery: " " })).toThrow(/^drillQuery: /);
     expect(() => sqliteSource({ path: db, drillQuery: 42 as unknown as string })).toThrow(BackupError);
+    expect(make({ source: { ...source, drill: "yes" } })).toThrow(/^source\.drill: /);
+  });
+
+  it("a bad call rejects with a ConfigError before any drill, without an event", async () => {
+    const b = createBackupper({ adapter: memoryAdapter(), source: bytesSource(new Uint8Array(), { name: "q" }) });
+    const events = recordEvents(b);
+    await expect(b.drill({ pick: "oldest" as "latest" })).rejects.toThrow(/^pick: must be "latest" or "random"/);
+    await expect(b.drill({ key: "backups/q-x.db.gz", pick: "random" })).rejects.toThrow(/^pick: give a key or a pick, not both/);
+    expect(events.failed).toEqual([]);
+    expect(b.status().lastDrill).toBeUndefined();
   });
 });
