@@ -17,7 +17,6 @@ export interface Drills {
   start(keepAlive: boolean): void;
   /** Stops the schedule and waits for the drills asked for, or aborts them with `abort`. */
   stop(abort: boolean): Promise<void>;
-  readonly nextRun: Date | undefined;
 }
 
 export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Drills {
@@ -50,9 +49,6 @@ export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Dr
       if (abort) for (const controller of pending.values()) controller.abort(new Error("backupper stopped"));
       await scheduler?.stop();
       await Promise.all(pending.keys());
-    },
-    get nextRun() {
-      return scheduler?.nextRun;
     },
   };
 }

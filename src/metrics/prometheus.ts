@@ -24,17 +24,6 @@ function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-function escapeHelp(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Infinity) return "+Inf";
-  if (value === -Infinity) return "-Inf";
-  return String(value);
-}
-
 const seconds = (time: Date) => time.getTime() / 1000;
 const one = (value: number | undefined): Sample[] => (value === undefined ? [] : [{ value }]);
 
@@ -42,29 +31,29 @@ function families(status: BackupStatus, retention: RetentionPolicy): Family[] {
   const { lastSuccess, lastFailure, lastDrill } = status;
   const gauge = (name: string, help: string, samples: Sample[]): Family => ({ name, type: "gauge", help, samples });
   return [
-    gauge("backupper_last_success_timestamp_seconds", "Unix time the last successful backup of this process ended.", one(lastSuccess && seconds(lastSuccess.time))),
-    gauge("backupper_last_failure_timestamp_seconds", "Unix time the last failed backup of this process ended.", one(lastFailure && seconds(lastFailure.time))),
+    gauge("backupper_last_success_timestamp_seconds", "When the last successful backup ended.", one(lastSuccess && seconds(lastSuccess.time))),
+    gauge("backupper_last_failure_timestamp_seconds", "When the last failed backup ended.", one(lastFailure && seconds(lastFailure.time))),
     gauge("backupper_last_backup_duration_seconds", "How long the last successful backup took.", one(lastSuccess && lastSuccess.durationMs / 1000)),
-    gauge("backupper_last_backup_size_bytes", "Original (uncompressed) size of the last successful backup.", one(lastSuccess?.size)),
-    gauge("backupper_last_backup_stored_bytes", "Stored size of the last successful backup, as written to the storage.", one(lastSuccess?.compressedSize)),
+    gauge("backupper_last_backup_size_bytes", "Original size of the last successful backup.", one(lastSuccess?.size)),
+    gauge("backupper_last_backup_stored_bytes", "Stored size of the last successful backup.", one(lastSuccess?.compressedSize)),
     gauge("backupper_backups", "Complete backups as of the last listing.", one(status.backups)),
-    gauge("backupper_future_dated_backups", "Backups dated in the future as of the last listing, ignored by retention and freshness.", one(status.futureDated)),
-    gauge("backupper_newest_backup_timestamp_seconds", "Unix time in the key of the newest verified backup, as of the last listing.", one(status.newestVerified && seconds(status.newestVerified.timestamp))),
+    gauge("backupper_future_dated_backups", "Backups dated in the future, as of the last listing.", one(status.futureDated)),
+    gauge("backupper_newest_backup_timestamp_seconds", "Time in the key of the newest verified backup, as of the last listing.", one(status.newestVerified && seconds(status.newestVerified.timestamp))),
     gauge(
       "backupper_retention_keep",
-      "What each retention rule keeps (last: backups; hourly, daily, weekly, monthly, yearly: periods; within: seconds).",
+      "What each retention rule keeps (last: backups; within: seconds; others: periods).",
       Object.entries(retention)
         .filter(([, value]) => value !== undefined && value > 0)
         .map(([rule, value]) => ({ labels: { rule }, value: rule === "within" ? value / 1000 : value })),
     ),
     gauge("backupper_backup_running", "1 while a backup runs.", [{ value: status.running ? 1 : 0 }]),
-    gauge("backupper_last_drill_timestamp_seconds", "Unix time the last restore drill of this process ended.", one(lastDrill && seconds(lastDrill.time))),
-    gauge("backupper_last_drill_success", "1 when the last restore drill passed every check, 0 when it failed.", one(lastDrill && (lastDrill.ok ? 1 : 0))),
+    gauge("backupper_last_drill_timestamp_seconds", "When the last restore drill ended.", one(lastDrill && seconds(lastDrill.time))),
+    gauge("backupper_last_drill_success", "1 when the last restore drill passed, 0 when it failed.", one(lastDrill && (lastDrill.ok ? 1 : 0))),
     gauge("backupper_last_drill_duration_seconds", "How long the last restore drill took.", one(lastDrill && lastDrill.durationMs / 1000)),
     {
       name: "backupper_failures_total",
       type: "counter",
-      help: "Failed operations (backup, prune, drill) of this process, by error code.",
+      help: "Failed backups, prunes and drills, by error code.",
       samples: status.failures.map((f) => ({ labels: { operation: f.operation, code: f.code }, value: f.count })),
     },
   ];
@@ -76,10 +65,12 @@ export function prometheusText(status: BackupStatus, retention: RetentionPolicy)
   const lines: string[] = [];
   for (const family of families(status, retention)) {
     if (family.samples.length === 0) continue;
-    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
+    // The HELP texts are constants without a backslash or line feed, the two characters HELP would escape.
+    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
     for (const sample of family.samples) {
       const labels = Object.entries({ ...common, ...sample.labels }).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-      lines.push(`${family.name}{${labels.join(",")}} ${formatValue(sample.value)}`);
+      // Every value is a finite count, size, duration or time: JavaScript's number form is Go's float form for those.
+      lines.push(`${family.name}{${labels.join(",")}} ${sample.value}`);
     }
   }
   return `${lines.join("\n")}\n`;

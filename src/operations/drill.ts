@@ -10,7 +10,7 @@
  * aborted, no scratch space) rejects. Both are a `failed` event with `operation: "drill"`.
  */
 import type { Context } from "../context.js";
-import { BackupError, ConfigError, CorruptDataError, NotFoundError, toBackupError, type BackupErrorCode } from "../errors.js";
+import { BackupError, ConfigError, CorruptDataError, NotFoundError, throwIfAborted, toBackupError, type BackupErrorCode } from "../errors.js";
 import { newestVerified } from "../retention/policy.js";
 import type { DrillResult } from "../events.js";
 import type { BackupInfo, DrillCheck } from "../types.js";
@@ -56,6 +56,8 @@ export async function drill(ctx: Context, req: DrillRequest): Promise<DrillResul
       key = pickKey(ctx, backups, req.pick ?? "latest");
     }
     const { size, checks, error } = await restoreAndCheck(ctx, key, signal);
+    // A check cut short by an abort found nothing about the backup.
+    throwIfAborted(signal);
     const failed = checks.find((c) => !c.ok);
     const result: DrillResult = { key, ok: failed === undefined, durationMs: Date.now() - started, size, checks };
     if (failed) result.error = error ?? new CorruptDataError(key, `drill check ${failed.name} failed: ${failed.detail}`);

@@ -288,6 +288,21 @@ describe("drills and backups never overlap", () => {
     expect(order).toEqual(["drilled", "backup started"]);
   });
 
+  it("stop({ abort: true }) aborts a drill in flight; stop() waits for it", async () => {
+    const memory = memoryAdapter();
+    await createBackupper({ adapter: memory, source: bytesSource(randomBytes(1000), { name: "q" }) }).backup();
+    const stuck: StorageAdapter = {
+      ...memory,
+      get: (_key, opts) => new Promise((_, reject) => opts?.signal?.addEventListener("abort", () => reject(opts.signal!.reason))),
+    };
+    const b = createBackupper({ adapter: stuck, source: bytesSource(new Uint8Array(), { name: "q" }) });
+    const drill = b.drill();
+    await new Promise((r) => setTimeout(r, 20));
+    await b.stop({ abort: true });
+    await expect(drill).rejects.toMatchObject({ code: "ABORTED" });
+    expect(b.status().lastDrill).toMatchObject({ ok: false, error: { code: "ABORTED" } });
+  });
+
   it("drillInterval schedules drills after the first backup, one every interval, until stopped", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     try {
