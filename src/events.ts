@@ -3,7 +3,7 @@
  * metrics hook must never fail or stall a backup.
  */
 import type { BackupError } from "./errors.js";
-import type { BackupInfo } from "./types.js";
+import type { BackupInfo, DrillCheck } from "./types.js";
 
 export interface ProgressEvent {
   operation: "backup" | "restore" | "verify";
@@ -34,12 +34,27 @@ export interface PruneReport {
   notes?: string[];
 }
 
+export interface DrillResult {
+  key: string;
+  /** Every check passed. */
+  ok: boolean;
+  durationMs: number;
+  /** Original bytes restored; undefined when the drill failed before they were all read. */
+  size: number | undefined;
+  checks: DrillCheck[];
+  /** Why the drill failed, when `ok` is false: the typed error of the failed check. */
+  error?: BackupError;
+}
+
 export interface BackupEvents {
   started: { operation: "backup"; key: string; name: string; scheduled: boolean };
   progress: ProgressEvent;
   succeeded: BackupInfo;
-  failed: { operation: "backup" | "prune"; key: string | undefined; error: BackupError; scheduled: boolean };
+  /** `drill`: a drill that found the backup bad (`key` set, as in `DrillResult.error`) or could not run. */
+  failed: { operation: "backup" | "prune" | "drill"; key: string | undefined; error: BackupError; scheduled: boolean };
   pruned: PruneReport;
+  /** A drill passed every check. */
+  drilled: DrillResult;
   /** A scheduled run found a backup already running and did nothing. */
   skipped: { reason: "in-progress" };
 }

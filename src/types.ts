@@ -152,6 +152,33 @@ export interface Source {
   snapshot(opts: { signal?: AbortSignal }): Promise<SourceSnapshot>;
   /** The restore target for `to` (a location such as a path), or the source's own location when `to` is undefined. */
   target?(to?: string): RestoreTarget;
+  /**
+   * Optional. A private scratch place for `drill()`: a restore target only this user can read
+   * (a 0600 file in a 0700 temp directory), never the source itself, and the source's own checks
+   * of what was restored there. Rejects (a `TargetError`) when the place cannot be made. Without
+   * it a drill verifies the backup as `verify()` does, streamed and discarded.
+   */
+  drill?(opts: { signal?: AbortSignal }): Promise<DrillScratch>;
+}
+
+/** What one check of a drill found. */
+export interface DrillCheck {
+  /** `"verify"` (sizes and SHA-256s), `"header"`, `"integrity_check"`, `"query"`, or a source's own. */
+  name: string;
+  ok: boolean;
+  /** What it found, for people: `"ok"`, the problems, the query and its result. */
+  detail: string;
+  /** The query's result (the first column of its first row), for a `"query"` check. */
+  value?: string | number | null;
+}
+
+/** A drill's private restore target, its checks and its removal (see `Source.drill`). */
+export interface DrillScratch {
+  readonly target: RestoreTarget;
+  /** Checks the restored copy. A failed check is a check with `ok: false`; rejects only when the checks cannot run at all. */
+  check(signal?: AbortSignal): Promise<DrillCheck[]>;
+  /** Removes the copy and its directory. Never rejects. */
+  dispose(): Promise<void>;
 }
 
 /** The metadata object stored at `<data key>.meta.json` (docs/FORMAT.md §2). Unknown fields are kept. */

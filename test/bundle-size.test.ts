@@ -16,10 +16,13 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * `backupper/2` format check); and from 29 700 to 31 000 (30 935 measured) for age encryption
  * (~1.2 kB: the encryption layer and its options' validation, the `DecryptionError` messages, the
  * source's `mode` carried to the restore target; age-encryption itself is imported dynamically,
- * external and not counted). What only reading zstd needs (fzstd, and the frame splitter
+ * external and not counted); and from 31 000 to 33 000 (32 958 measured) for issue 13's restore
+ * drills (~1.1 kB: the operation, its schedule, the lock it shares with backups, the status book
+ * keeping the last drill and the failures by code) and the Prometheus exposition of the status
+ * (~0.9 kB, most of it the HELP text of each metric). What only reading zstd needs (fzstd, and the frame splitter
  * node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB).
  */
-const CEILING = 31_000;
+const CEILING = 33_000;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

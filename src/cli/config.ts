@@ -10,7 +10,7 @@ import * as presets from "../adapters/s3/presets.js";
 import { ConfigError } from "../errors.js";
 import { resolveBackupperSettings, type BackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
-import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
+import { parseCommandLine, takesFlag, type CommandLine, type CommandName, type Flags } from "./args.js";
 import { encryptionSettings, type EncryptionSettings } from "./encryption.js";
 import { parseDuration } from "./units.js";
 
@@ -38,6 +38,16 @@ export interface CliConfig {
   to: string | undefined;
   /** `status --max-age`, ms. */
   maxAge: number | undefined;
+  /** `drill --latest` / `--random`; undefined: a key, or the default (latest). */
+  pick: "latest" | "random" | undefined;
+  /** `status --prometheus`. */
+  prometheus: boolean;
+  /** `--textfile` / BACKUP_TEXTFILE: where the metrics go for node_exporter's textfile collector. */
+  textfile: string | undefined;
+  /** `run --drill-interval` / BACKUP_DRILL_INTERVAL, ms; undefined: no scheduled drills. */
+  drillInterval: number | undefined;
+  /** BACKUP_DRILL_QUERY: run on a drill's restored SQLite copy. */
+  drillQuery: string | undefined;
   destination: Destination;
   /** Why `now` and `run` refuse to back up, or undefined when backups are enabled. */
   disabled: string | undefined;
@@ -267,6 +277,9 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const level = setting(env, fromFlag(flags, "compression-level"), "BACKUP_COMPRESSION_LEVEL");
   const maxAge = setting(env, fromFlag(flags, "max-age"));
   const maxRestoreBytes = setting(env, fromFlag(flags, "max-restore-bytes"), "BACKUP_MAX_RESTORE_BYTES");
+  const textfile = takesFlag(command, "textfile") ? setting(env, fromFlag(flags, "textfile"), "BACKUP_TEXTFILE") : undefined;
+  const drillInterval = takesFlag(command, "drill-interval") ? setting(env, fromFlag(flags, "drill-interval"), "BACKUP_DRILL_INTERVAL") : undefined;
+  const drillQuery = setting(env, undefined, "BACKUP_DRILL_QUERY");
 
   const sourceName = source ? checkedAs({ path: source.from, name: source.from }, () => fileSource(source.value).name) : undefined;
   if (!name && !sourceName) {
@@ -279,6 +292,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     throw new ConfigError("BACKUP_SOURCE", "is required for restore unless --to says where to write (or --source)");
   }
   if (maxAge && duration(maxAge) < 1) throw new ConfigError(maxAge.from, "must be at least 1 ms");
+  // node_exporter's textfile collector reads *.prom files only: any other name would be written and never read.
+  if (textfile && !textfile.value.endsWith(".prom")) throw new ConfigError(textfile.from, `must name a file ending in .prom (node_exporter reads only those), got ${JSON.stringify(textfile.value)}`);
 
   const config: CliConfig = {
     command,
@@ -289,6 +304,11 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     dryRun: flags["dry-run"] === true,
     to: flags.to,
     maxAge: maxAge ? duration(maxAge) : undefined,
+    pick: flags.latest ? "latest" : flags.random ? "random" : undefined,
+    prometheus: flags.prometheus === true,
+    textfile: textfile?.value,
+    drillInterval: drillInterval ? duration(drillInterval) : undefined,
+    drillQuery: drillQuery?.value,
     destination,
     disabled,
     source: source?.value,
@@ -314,6 +334,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     compression: compression?.from,
     compressionLevel: level?.from,
     maxRestoreBytes: maxRestoreBytes?.from,
+    drillInterval: drillInterval?.from,
   };
   checkedAs(origin, () => resolveBackupperSettings(backupperSettings(config), config.name));
   return config;
@@ -321,8 +342,19 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, compressionWorkers, compression, compressionLevel, maxRestoreBytes } = config;
-  return { name, prefix, retention, interval, initialDelay, compressionWorkers, compression: compression as BackupperOptions["compression"], compressionLevel, maxRestoreBytes };
+  const { name, prefix, retention, interval, initialDelay, drillInterval, compressionWorkers, compression, compressionLevel, maxRestoreBytes } = config;
+  return {
+    name,
+    prefix,
+    retention,
+    interval,
+    initialDelay,
+    drillInterval,
+    compressionWorkers,
+    compression: compression as BackupperOptions["compression"],
+    compressionLevel,
+    maxRestoreBytes,
+  };
 }
 
 /** The whole invocation: help and version need no configuration, every command needs a valid one. */

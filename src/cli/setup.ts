@@ -1,11 +1,13 @@
 /** Turns a configuration into a working backupper: the storage adapter, and the source detected from the file itself. */
+import { tmpdir } from "node:os";
+import { dirname, resolve } from "node:path";
 import { s3Adapter } from "../adapters/s3.js";
 import { fsAdapter } from "../adapters/fs.js";
 import { createBackupper, type Backupper } from "../backupper.js";
 import type { BackupHooks } from "../events.js";
 import { BackupError, ConfigError } from "../errors.js";
 import { fileSource } from "../sources/file.js";
-import { sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
+import { sqliteOrFileDrill, sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
 import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
@@ -68,11 +70,14 @@ export async function setUp(config: CliConfig, out: KeyReport, on: BackupHooks =
   // whatever is at the target now (sqliteOrFileTarget).
   const home = config.source ?? config.to;
   let restored: SourceKind | undefined;
+  // A drill likewise, in a private directory next to the source (whose file system has room for a copy), or in the temp directory without one.
+  const drillParent = config.source === undefined ? tmpdir() : dirname(resolve(config.source));
   const backupper = createBackupper({
     adapter: adapterFor(config.destination),
     source: {
       ...source,
       ...(home === undefined ? {} : { target: (to?: string) => sqliteOrFileTarget(to ?? home, (kind) => (restored = kind)) }),
+      drill: () => sqliteOrFileDrill(drillParent, config.drillQuery),
     },
     ...backupperSettings(config),
     encryption: await loadEncryption(config.encryption, out),

@@ -1,12 +1,14 @@
 /**
  * `backupper run`: the scheduler in the foreground, for a sidecar or a service manager. The
  * first SIGINT/SIGTERM lets a running backup finish, a second one aborts it; either way the
- * process exits 0 once nothing is running, so a restart policy sees a clean stop.
+ * process exits 0 once nothing is running, so a restart policy sees a clean stop. `--textfile`
+ * keeps node_exporter's metrics file fresh after each backup, failure and drill.
  */
-import { ConfigError } from "../../errors.js";
+import { ConfigError, messageOf } from "../../errors.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { sizes } from "../output.js";
 import { describeDestination, setUp } from "../setup.js";
+import { textfile } from "../textfile.js";
 import { formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
@@ -14,15 +16,27 @@ export const run: Command = async ({ config, out, onSignal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   const stamp = () => new Date().toISOString();
   const log = (text: string) => out.line(`${stamp()} ${text}`);
+  const file = config.textfile === undefined ? undefined : textfile(config.textfile);
+  // After a backup's retention, a failure or a drill: what changes the metrics. A file that cannot be written is said, never fatal.
+  const refresh = () => void file?.write(backupper.metrics()).catch((error: unknown) => out.warn(`${stamp()} ${messageOf(error)}`));
   const { backupper } = await setUp(config, out, {
     started: (e) => log(`backup started: ${e.key}`),
     succeeded: (info) => log(`backup done: ${info.key}, ${sizes(info)}, ${formatDuration(info.durationMs ?? 0)}`),
-    failed: (e) => out.warn(`${stamp()} ${e.operation} failed${e.key ? ` (${e.key})` : ""}: ${e.error.code}: ${e.error.message}`),
+    failed: (e) => {
+      out.warn(`${stamp()} ${e.operation} failed${e.key ? ` (${e.key})` : ""}: ${e.error.code}: ${e.error.message}`);
+      refresh();
+    },
     pruned: (report) => {
       if (report.deleted.length > 0) log(`retention deleted ${report.deleted.map((d) => d.key).join(", ")}`);
+      refresh();
+    },
+    drilled: (result) => {
+      log(`drill passed: ${result.key}, ${result.checks.map((c) => c.name).join(", ")}, ${formatDuration(result.durationMs)}`);
+      refresh();
     },
     skipped: () => log("scheduled backup skipped: one is still running"),
   });
+  refresh();
   const stopped = new Promise<void>((resolve) => {
     onSignal((second) => {
       if (second) {
@@ -37,7 +51,8 @@ export const run: Command = async ({ config, out, onSignal }) => {
   backupper.start({ keepAlive: true });
   log(
     `backing up ${config.source} to ${describeDestination(config)}: first in ${formatDuration(config.initialDelay)}, ` +
-      `then every ${formatDuration(config.interval)}, keeping ${config.retention}`,
+      `then every ${formatDuration(config.interval)}, keeping ${config.retention}` +
+      (config.drillInterval === undefined ? "" : `; a restore drill every ${formatDuration(config.drillInterval)}`),
   );
   await stopped;
   log("stopped");
