@@ -3,7 +3,7 @@
  * metrics hook must never fail or stall a backup.
  */
 import type { BackupError } from "./errors.js";
-import type { BackupInfo } from "./types.js";
+import type { BackupInfo, RetryNotice } from "./types.js";
 
 export interface ProgressEvent {
   operation: "backup" | "restore" | "verify";
@@ -40,6 +40,11 @@ export interface BackupEvents {
   succeeded: BackupInfo;
   failed: { operation: "backup" | "prune"; key: string | undefined; error: BackupError; scheduled: boolean };
   pruned: PruneReport;
+  /**
+   * The storage failed and the adapter waits `waitMs` before trying again (S3: network errors,
+   * 5xx, 429, throttling, until its `retryFor` is spent), during any operation.
+   */
+  retrying: RetryNotice;
   /** A scheduled run found a backup already running and did nothing. */
   skipped: { reason: "in-progress" };
 }

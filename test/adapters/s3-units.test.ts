@@ -58,6 +58,8 @@ describe("options", () => {
     [{ ...base, multipartThreshold: 9 * MiB }, "multipartThreshold"],
     [{ ...base, concurrency: 0 }, "concurrency"],
     [{ ...base, maxAttempts: 0 }, "maxAttempts"],
+    [{ ...base, retryFor: -1 }, "retryFor"],
+    [{ ...base, retryFor: 1.5 }, "retryFor"],
     [{ ...base, retry: { baseDelayMs: -1 } }, "retry.baseDelayMs"],
     [{ ...base, fetch: "fetch" }, "fetch"],
   ])("rejects %# naming the option", (opts, option) => {
@@ -78,8 +80,8 @@ describe("options", () => {
     );
   });
 
-  it("defaults: 8 MiB parts, threshold = part size, 4 in flight, 5 attempts", () => {
-    expect(resolveOptions(base)).toMatchObject({ partSize: 8 * MiB, multipartThreshold: 8 * MiB, concurrency: 4, maxAttempts: 5 });
+  it("defaults: 8 MiB parts, threshold = part size, 4 in flight, retries for 5 minutes with no attempt limit", () => {
+    expect(resolveOptions(base)).toMatchObject({ partSize: 8 * MiB, multipartThreshold: 8 * MiB, concurrency: 4, maxAttempts: Infinity, retryFor: 300_000 });
   });
 });
 
