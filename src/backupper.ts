@@ -3,7 +3,7 @@
  * outcome, what the last listing saw) and the scheduler; the work is done by the operations
  * over one context (src/operations/, src/context.ts).
  */
-import { createContext } from "./context.js";
+import { createContext, type Context } from "./context.js";
 import { BackupInProgressError, toBackupError } from "./errors.js";
 import type { BackupEvents, Listener, PruneReport } from "./events.js";
 import { backup, type BackupOutcome } from "./operations/backup.js";
@@ -49,11 +49,16 @@ export interface Backupper {
   /** Applies retention and removes stale incomplete objects; `dryRun` only reports. */
   prune(opts?: { dryRun?: boolean; signal?: AbortSignal }): Promise<PruneReport>;
   status(): BackupStatus;
-  /** Starts the scheduler: first backup after `initialDelay`, then every `interval`. */
+  /** Starts the scheduler: first backup after `initialDelay`, then every `interval`; a failed one is retried before the next (`retryFailed`). */
   start(opts?: { keepAlive?: boolean }): void;
   /** Stops the scheduler and waits for a running backup, or aborts it with `abort: true`. */
   stop(opts?: { abort?: boolean }): Promise<void>;
   on<E extends keyof BackupEvents>(event: E, listener: Listener<BackupEvents[E]>): () => void;
+}
+
+/** When scheduled backups run; a failed one is retried after 1, 2, 4 … minutes (`retryFailed`). */
+function scheduleOf({ initialDelay, interval, retryFailed }: Context["options"]) {
+  return { initialDelay, interval, retry: retryFailed ? { initialDelay: 60_000 } : undefined };
 }
 
 type Listing = Pick<BackupStatus, "backups" | "futureDated" | "newestVerified">;
@@ -145,7 +150,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
         if (running) emitter.emit("skipped", { reason: "in-progress" });
         else await runBackup(undefined, true);
       };
-      scheduler = createScheduler({ initialDelay: ctx.options.initialDelay, interval: ctx.options.interval, keepAlive: opts.keepAlive === true, run });
+      scheduler = createScheduler({ ...scheduleOf(ctx.options), keepAlive: opts.keepAlive === true, run });
       scheduler.start();
     },
     async stop(opts = {}) {

@@ -44,6 +44,13 @@ export interface BackupperOptions {
   interval?: number;
   /** Delay before the first scheduled backup, in ms. Default 60 000. */
   initialDelay?: number;
+  /**
+   * Retry a failed scheduled backup before the next interval: after 1, 2, 4, 8 … minutes, never
+   * past the next regular run (`status().nextRun` says when). Each attempt already rides out
+   * short outages inside the adapter (the S3 adapter's `retryFor`); these retries are for longer
+   * ones. Default true; false waits for the next interval.
+   */
+  retryFailed?: boolean;
   /** Incomplete objects younger than this (ms) are left alone by prune: they may be a backup still being written. Default 3 600 000. */
   incompleteGrace?: number;
   /**
@@ -77,6 +84,7 @@ export interface ResolvedBackupperOptions {
   encryption: EncryptionKeys;
   interval: number;
   initialDelay: number;
+  retryFailed: boolean;
   incompleteGrace: number;
   /** Undefined: `readBackup`'s default cap (`UNVERIFIED_RATIO`). */
   maxRestoreBytes: number | undefined;
@@ -89,6 +97,12 @@ function duration(option: string, value: unknown, fallback: number, min: number)
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > 2_147_483_647) {
     throw new ConfigError(option, `must be a whole number of milliseconds from ${min} to 2147483647, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigError(option, `must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -180,6 +194,7 @@ export function resolveBackupperSettings(options: BackupperSettings, sourceName:
     encryption: resolveEncryption(options.encryption),
     interval: duration("interval", options.interval, 21_600_000, 1),
     initialDelay: duration("initialDelay", options.initialDelay, 60_000, 0),
+    retryFailed: flag("retryFailed", options.retryFailed, true),
     incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
     maxRestoreBytes,
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),

@@ -210,7 +210,7 @@ describe("retries bounded by time (retryFor)", () => {
   it("reports answered failures with their status and code, and says the storage kept failing", async () => {
     fake(() => xmlError("SlowDown", 503));
     const notices: RetryNotice[] = [];
-    const err = await failure(timed({ retryFor: 1100, retry: { baseDelayMs: 50, maxDelayMs: 100 } }).list("p/", { onRetry: (n) => void notices.push(n) }).next());
+    const err = await failure(timed({ retryFor: 1100, retry: { baseDelayMs: 50, maxDelayMs: 100 } }).list("p/", { onRetry: (n) => void notices.push(n) })[Symbol.asyncIterator]().next());
     expect((err as Error).message).toMatch(/storage kept failing for 1\.\ds: SlowDown happened/);
     expect(notices[0]).toMatchObject({ operation: "list", code: "SlowDown", reason: "503 SlowDown", status: 503, attempt: 1 });
   });
