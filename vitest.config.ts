@@ -25,6 +25,7 @@ const INTEGRATION = [
   "test/reliability/crash-*.test.ts",
   "test/reliability/faults.test.ts",
   "test/reliability/load.test.ts",
+  "test/reliability/outages.test.ts",
   "test/reliability/security.test.ts",
   "test/reliability/review-*.test.ts",
 ];
