@@ -19,6 +19,7 @@ const INTEGRATION = [
   "test/adapters/s3-memory.test.ts",
   "test/adapters/testing-export.test.ts",
   "test/cli/bin.test.ts",
+  "test/cli/outage-bin.test.ts",
   "test/cli/review-*.test.ts",
   "test/core/large.test.ts",
   "test/codec/memory.test.ts",
