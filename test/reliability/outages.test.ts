@@ -123,7 +123,7 @@ describeRgw("storage outages (Ceph RGW behind a TCP fault proxy)", () => {
       kind: "outage",
       scenario: "gateway gone for 12 s with retryFor 5 s, 12 MiB into a multipart upload",
       expected: "typed ADAPTER failure naming the duration; nothing listed; upload removed by the next prune",
-      observed: `failed after ${(took / 1000).toFixed(1)} s: ${(err as Error).message.slice(0, 80)}…; listed 0; ${left} upload(s) left, 0 after prune`,
+      observed: `failed after ${(took / 1000).toFixed(1)} s: ${/storage unreachable for [^)]*\)/.exec((err as Error).message)?.[0]}; listed 0; ${left} upload(s) left, 0 after prune`,
       faults: 1 + proxy.stats.resets,
       bytesLost: 0,
     });

@@ -49,7 +49,7 @@ export function isRetryable(status: number | undefined, code: string | undefined
 }
 
 /** The failures of one request (or of one download's resumes), and how long to wait after each. */
-export interface RetryBudget {
+interface RetryBudget {
   /** Ms since the failures this budget counts began: its own first, or its outage's if earlier. */
   readonly failingForMs: number;
   /**
