@@ -171,6 +171,27 @@ describeRgw("storage outages (Ceph RGW behind a TCP fault proxy)", () => {
     });
   });
 
+  it("a download that stalls (socket open, no bytes) is resumed after requestTimeoutMs, not hung", async () => {
+    const { b, notices } = await setUp({ requestTimeoutMs: 2_000 });
+    const info = await b.backup();
+    const stall = proxy.after("response", 8 * MiB).then(async () => {
+      proxy.stall();
+      await new Promise((r) => setTimeout(r, 5_000));
+      await proxy.pass();
+    });
+    expect(await b.verify(info.key)).toMatchObject({ size: data.length });
+    await stall;
+    expect(notices.some((n) => n.operation === "get (resume)" && n.code === "TIMEOUT" && n.reason === "no bytes within 2000 ms")).toBe(true);
+    log.record({
+      kind: "outage",
+      scenario: "verify: every connection stalled for 5 s (open, nothing forwarded) 8 MiB into a 36 MiB download, requestTimeoutMs 2 s",
+      expected: "the silent body is abandoned after requestTimeoutMs and resumed with Range; verified",
+      observed: `${notices.filter((n) => n.code === "TIMEOUT").length} timed-out reads or attempts retried; verified`,
+      faults: 1,
+      bytesLost: 0,
+    });
+  });
+
   it("verify and restore ride out the same 10-second outage: the download resumes with Range from the byte it had reached, pinned by If-Match", async () => {
     const { b, notices } = await setUp();
     const info = await b.backup();

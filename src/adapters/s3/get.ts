@@ -13,6 +13,12 @@ import { drain, networkFailure, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
 import { formatSpan } from "./retry.js";
 
+class BodyStall extends Error {
+  constructor(ms: number) {
+    super(`no bytes within ${ms} ms`);
+  }
+}
+
 export async function getObject(client: S3Client, key: string, opts: GetOptions = {}): Promise<GetResult | null> {
   const { signal } = opts;
   const operation = "get";
@@ -62,7 +68,12 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
       const lasted = failures > 1 && span >= 1000 ? `storage unreachable for ${formatSpan(span)}: ` : "";
       throw client.error({ operation, key }, lasted + truncated, { cause, attempts: failures, retriedForMs: failures > 1 ? span : undefined });
     }
-    const what = cause === undefined ? { code: "TRUNCATED", reason: truncated } : networkFailure(cause);
+    const what =
+      cause === undefined
+        ? { code: "TRUNCATED", reason: truncated }
+        : cause instanceof BodyStall
+          ? { code: "TIMEOUT", reason: cause.message }
+          : networkFailure(cause);
     client.onRetry?.({ operation: `${operation} (resume)`, key, ...what, status: undefined, attempt: failures, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
     await client.policy.sleep(wait, signal);
     const headers: Record<string, string> = { ...keyHeaders, range: `bytes=${delivered}-` };
@@ -83,12 +94,23 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     reader = (next.body ?? new Blob([]).stream()).getReader();
   };
 
+  // A body that stops moving with its socket open would hold a restore forever: after
+  // `requestTimeoutMs` without a byte it is resumed like a broken one.
+  const { requestTimeoutMs } = client.options;
+  const read = () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BodyStall(requestTimeoutMs)), requestTimeoutMs);
+    });
+    return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
+  };
+
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
         let cause: unknown;
         try {
-          const { done, value } = await reader.read();
+          const { done, value } = await read();
           if (!done) {
             delivered += value.length;
             if (size !== undefined && delivered > size) throw client.error({ operation, key }, `body is longer than its Content-Length ${size}`);

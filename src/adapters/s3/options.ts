@@ -63,8 +63,9 @@ export interface S3AdapterOptions {
   credentialRefreshMarginMs?: number;
   /**
    * Milliseconds one attempt may take until its answer is read (for a GET: until the headers
-   * arrive; the body then streams on). A server that stops reading an upload would otherwise
-   * stall a backup forever; a timed-out attempt is retried like a network error. Default 120 000.
+   * arrive; the body then streams on, and is resumed when it delivers nothing for as long). A
+   * server that stops reading an upload would otherwise stall a backup forever; a timed-out
+   * attempt is retried like a network error. Default 120 000.
    */
   requestTimeoutMs?: number;
   /**
