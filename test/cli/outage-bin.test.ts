@@ -5,7 +5,7 @@
  * the backup exits 0 once the storage is back; with `--json` each retry is one JSON line on stderr.
  */
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -31,13 +31,16 @@ interface Run {
   stderr: string;
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<Run> {
+function run(command: string, args: string[], env: Record<string, string>, onStderr: (text: string, child: ChildProcess) => void = () => undefined): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { env: { PATH: process.env.PATH ?? "", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      onStderr(stderr, child);
+    });
     child.on("error", fail);
     child.on("close", (code) => done({ code, stdout, stderr }));
   });
@@ -106,6 +109,39 @@ describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault 
     expect(screen).not.toContain(server.secretAccessKey);
     const keys = await listed(bucket);
     expect(keys.filter((k) => k.endsWith(".meta.json"))).toHaveLength(1);
+  });
+
+  /** Runs the bin against a storage that refuses every connection, and sends SIGTERM at its first retry line. */
+  async function terminatedWhileWaiting(args: string[]): Promise<Run & { afterSignalMs: number; bucket: string }> {
+    const { vars, bucket } = await env();
+    await proxy.refuse();
+    let signalled = 0;
+    const result = await run(process.execPath, [CLI, ...args], vars, (text, child) => {
+      if (signalled || !/retrying in/.test(text)) return;
+      signalled = Date.now();
+      child.kill("SIGTERM");
+    });
+    const afterSignalMs = Date.now() - signalled;
+    expect(signalled, result.stderr).toBeGreaterThan(0);
+    await proxy.pass();
+    return { ...result, afterSignalMs, bucket };
+  }
+
+  it("now: SIGTERM while it waits for the storage ends the wait at once (exit 130), leaving nothing listed", async () => {
+    const result = await terminatedWhileWaiting(["now"]);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.afterSignalMs).toBeLessThan(3_000);
+    expect(result.stderr).toMatch(/aborted/);
+    expect(await listed(result.bucket)).toEqual([]);
+  });
+
+  it("run: the first SIGTERM aborts a backup that waits for the storage, and exits 0", async () => {
+    const result = await terminatedWhileWaiting(["run", "--initial-delay", "0", "--interval", "1h"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.afterSignalMs).toBeLessThan(3_000);
+    expect(result.stdout).toContain("aborting the running backup: it is waiting for the storage to come back");
+    expect(result.stderr).toMatch(/^\S+ storage unreachable \(ECONNREFUSED 127\.0\.0\.1:\d+\), retrying in /m);
+    expect(await listed(result.bucket)).toEqual([]);
   });
 
   it("with --json writes each retry as one JSON line on stderr, and the result on stdout", async () => {
