@@ -152,8 +152,8 @@ describe("throttling and server errors", () => {
     expect(sleeps).toEqual([3000]);
   });
 
-  it("does not retry 403 AccessDenied or 400 validation errors", async () => {
-    for (const [code, status, auth] of [["AccessDenied", 403, true], ["InvalidArgument", 400, false]] as const) {
+  it("does not retry 403 AccessDenied, 400 validation errors or a missing bucket", async () => {
+    for (const [code, status, auth] of [["AccessDenied", 403, true], ["InvalidArgument", 400, false], ["NoSuchBucket", 404, false]] as const) {
       const sleeps: number[] = [];
       const seen = fake(() => xmlError(code, status));
       const err = await failure(adapter({}, sleeps).put("k", new Uint8Array([1])));

@@ -19,6 +19,7 @@ import {
 import { md5Base64, sha256Hex } from "../../src/adapters/s3/hash.js";
 import { resolveS3Options as resolveOptions } from "../../src/adapters/s3/options.js";
 import { partSizeFor } from "../../src/adapters/s3/put.js";
+import { formatSpan } from "../../src/adapters/s3/retry.js";
 import { decodeXml, escapeXml, xmlBlocks, xmlText } from "../../src/adapters/s3/xml.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 
@@ -160,5 +161,11 @@ describe("types", () => {
     expectTypeOf<AwsCredentialIdentityProvider>().toExtend<NonNullable<S3AdapterOptions["credentials"]>>();
     const provider: AwsCredentialIdentityProvider = async () => ({ accessKeyId: "A", secretAccessKey: "B", expiration: new Date() });
     expect(() => s3Adapter({ bucket: "bkt", region: "us-east-1", credentials: provider })).not.toThrow();
+  });
+});
+
+describe("formatSpan", () => {
+  it("prints how long retries went on as restic and Go print durations", () => {
+    expect([4_960, 59_949, 60_000, 120_000, 125_400, 3_723_000].map(formatSpan)).toEqual(["5.0s", "59.9s", "1m0s", "2m0s", "2m5s", "1h2m3s"]);
   });
 });
