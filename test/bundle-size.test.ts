@@ -16,13 +16,14 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * `backupper/2` format check); and from 29 700 to 31 000 (30 935 measured) for age encryption
  * (~1.2 kB: the encryption layer and its options' validation, the `DecryptionError` messages, the
  * source's `mode` carried to the restore target; age-encryption itself is imported dynamically,
- * external and not counted); and from 31 000 to 32 200 (32 085 measured, +1.1 kB) for outages
+ * external and not counted); and from 31 000 to 32 400 (32 280 measured, +1.3 kB) for outages
  * (issue 14: the time-bounded retry budget shared by one outage, the retry notices and the
  * give-up message saying for how long, resumed downloads on that budget with the replaced-object
- * message, and the scheduler's retries of a failed run). What only reading zstd needs (fzstd, and the frame splitter
+ * message and the stall check, the early wake-up of waits once the storage answers, and the
+ * scheduler's retries of a failed run). What only reading zstd needs (fzstd, and the frame splitter
  * node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB).
  */
-const CEILING = 32_200;
+const CEILING = 32_400;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

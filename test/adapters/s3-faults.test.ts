@@ -249,6 +249,29 @@ describe("retries bounded by time (retryFor)", () => {
     expect(notices.length).toBeGreaterThan(2);
   });
 
+  it("ends the waits of requests that found the storage unreachable as soon as another request gets an answer", async () => {
+    const seen = fake((_, i) => (i === 0 ? HttpResponse.error() : ok()));
+    const s3 = timed({ retry: { baseDelayMs: 5_000, maxDelayMs: 5_000, random: () => 1 } });
+    const started = Date.now();
+    const waiting = s3.put("a", new Uint8Array([1]));
+    await new Promise((r) => setTimeout(r, 100));
+    await s3.put("b", new Uint8Array([2]));
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(seen).toHaveLength(3);
+  });
+
+  it("keeps the backoff of an answered failure (503) when another request gets an answer", async () => {
+    fake((_, i) => (i === 0 ? xmlError("SlowDown", 503) : ok()));
+    const s3 = timed({ retry: { baseDelayMs: 800, maxDelayMs: 800, random: () => 1 } });
+    const started = Date.now();
+    const waiting = s3.put("a", new Uint8Array([1]));
+    await new Promise((r) => setTimeout(r, 100));
+    await s3.put("b", new Uint8Array([2]));
+    await waiting;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+  });
+
   it("fails at once, without retrying, when the request cannot even be made (a header value fetch refuses)", async () => {
     const seen = fake(() => ok());
     const err = await failure(timed({ sessionToken: "bad\nvalue" }).put("k", new Uint8Array([1])));

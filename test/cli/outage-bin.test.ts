@@ -63,7 +63,7 @@ describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault 
     await proxy?.close();
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   });
 
   async function env(): Promise<{ vars: Record<string, string>; bucket: string }> {

@@ -239,7 +239,7 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
             ? { code: "TIMEOUT", reason: `no answer within ${options.requestTimeoutMs} ms` }
             : networkFailure(networkError);
         onRetry?.({ operation: req.operation, key: req.key, ...what, status: failure?.status, attempt, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
-        await policy.sleep(wait, req.signal);
+        await policy.sleep(wait, req.signal, failure === undefined);
         continue;
       }
       // Said only when retries went on for a while: "for 0.0s" would be noise.

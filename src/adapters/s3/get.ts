@@ -75,7 +75,7 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
           ? { code: "TIMEOUT", reason: cause.message }
           : networkFailure(cause);
     client.onRetry?.({ operation: `${operation} (resume)`, key, ...what, status: undefined, attempt: failures, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
-    await client.policy.sleep(wait, signal);
+    await client.policy.sleep(wait, signal, true);
     const headers: Record<string, string> = { ...keyHeaders, range: `bytes=${delivered}-` };
     if (etag) headers["if-match"] = etag;
     let next: Response;

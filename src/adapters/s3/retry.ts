@@ -11,9 +11,12 @@
  * after a give-up) counts from the outage's first failure, so a backup gives up `retryFor` after
  * the storage went away, not `retryFor` per request in turn. An outage ends when the storage
  * answers, or when no failure was seen for `OUTAGE_LAPSE_MS` (a run an hour later starts afresh).
+ * The first answer after an outage also ends the waits of requests that found the storage
+ * unreachable: once one retry gets through, the rest need not sit out backoffs drawn while it was down.
  */
 
 import { toAbortedError } from "../../errors.js";
+import { anySignal } from "../../util/streams.js";
 
 export interface RetryOptions {
   /** First backoff ceiling in ms (default 100); attempt n waits a random time up to base × 2^n. */
@@ -67,7 +70,12 @@ export interface RetryPolicy {
   budget(): RetryBudget;
   /** The storage gave an answer that is not a transient failure: an outage in progress is over. */
   answered(): void;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Waits `ms`, or until `signal` aborts (rejecting). `untilAnswered`: also ends when some other
+   * request gets an answer, for a wait after a network failure (a storage that answers again is
+   * reachable); a wait after an answered failure (503, 429) keeps its backoff and `Retry-After`.
+   */
+  sleep(ms: number, signal?: AbortSignal, untilAnswered?: boolean): Promise<void>;
 }
 
 export function createRetryPolicy(
@@ -80,11 +88,27 @@ export function createRetryPolicy(
   const random = opts.random ?? Math.random;
   const outage: { since: number | undefined; last: number } = { since: undefined, last: 0 };
   const { maxAttempts, retryFor } = limits;
+  const sleep = opts.sleep ?? abortableSleep;
+  const waiting = new Set<AbortController>();
   return {
     maxAttempts,
     retryFor,
-    sleep: opts.sleep ?? abortableSleep,
-    answered: () => void (outage.since = undefined),
+    async sleep(ms, signal, untilAnswered) {
+      const wake = new AbortController();
+      if (untilAnswered) waiting.add(wake);
+      try {
+        await sleep(ms, anySignal([signal, wake.signal]));
+      } catch (error) {
+        if (signal?.aborted || !wake.signal.aborted) throw error;
+      } finally {
+        waiting.delete(wake);
+      }
+    },
+    answered() {
+      if (outage.since === undefined) return;
+      outage.since = undefined;
+      for (const wake of waiting) wake.abort();
+    },
     budget() {
       let first: number | undefined;
       let failures = 0;
