@@ -20,6 +20,7 @@ const INTEGRATION = [
   "test/adapters/testing-export.test.ts",
   "test/cli/bin.test.ts",
   "test/cli/metrics-promtool.test.ts",
+  "test/cli/outage-bin.test.ts",
   "test/cli/review-*.test.ts",
   "test/core/drill-rgw.test.ts",
   "test/core/large.test.ts",
@@ -27,6 +28,7 @@ const INTEGRATION = [
   "test/reliability/crash-*.test.ts",
   "test/reliability/faults.test.ts",
   "test/reliability/load.test.ts",
+  "test/reliability/outages.test.ts",
   "test/reliability/security.test.ts",
   "test/reliability/review-*.test.ts",
 ];

@@ -4,7 +4,7 @@
  * work is done by the operations over one context (src/operations/, src/context.ts). Backups and
  * drills share one `Serial`, so they never overlap.
  */
-import { createContext } from "./context.js";
+import { createContext, type Context } from "./context.js";
 import { BackupInProgressError, toBackupError } from "./errors.js";
 import type { BackupEvents, DrillResult, Listener, PruneReport } from "./events.js";
 import { backup } from "./operations/backup.js";
@@ -44,11 +44,16 @@ export interface Backupper {
   drill(opts?: DrillOptions): Promise<DrillResult>;
   /** The status in Prometheus text exposition format 0.0.4 (`PROMETHEUS_CONTENT_TYPE`). */
   metrics(): string;
-  /** Starts the scheduler: first backup after `initialDelay`, then every `interval`; drills every `drillInterval` when set. */
+  /** Starts the scheduler: first backup after `initialDelay`, then every `interval`; a failed one is retried before the next (`retryFailed`); drills every `drillInterval` when set. */
   start(opts?: { keepAlive?: boolean }): void;
   /** Stops the scheduler and waits for a running backup or drill, or aborts them with `abort: true`. */
   stop(opts?: { abort?: boolean }): Promise<void>;
   on<E extends keyof BackupEvents>(event: E, listener: Listener<BackupEvents[E]>): () => void;
+}
+
+/** When scheduled backups run; a failed one is retried after 1, 2, 4 … minutes (`retryFailed`). */
+function scheduleOf({ initialDelay, interval, retryFailed }: Context["options"]) {
+  return { initialDelay, interval, retry: retryFailed ? { initialDelay: 60_000 } : undefined };
 }
 
 /** Every rejection of the public object is a `BackupError`. */
@@ -117,7 +122,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
         if (running) emitter.emit("skipped", { reason: "in-progress" });
         else await runBackup(undefined, true);
       };
-      scheduler = createScheduler({ initialDelay: ctx.options.initialDelay, interval: ctx.options.interval, keepAlive: opts.keepAlive === true, run });
+      scheduler = createScheduler({ ...scheduleOf(ctx.options), keepAlive: opts.keepAlive === true, run });
       scheduler.start();
       drills.start(opts.keepAlive === true);
     },

@@ -27,13 +27,14 @@ export interface Context {
 /** Validates `options` (a `ConfigError` names the first bad one) and builds the context. */
 export function createContext(input: BackupperOptions): Context {
   const { adapter, source, ...options } = resolveBackupperOptions(input);
+  const emitter = createEmitter(options.on);
   return {
-    storage: guardStorage(adapter),
+    storage: guardStorage(adapter, (notice) => emitter.emit("retrying", notice)),
     scope: { prefix: options.prefix, name: options.name },
     source,
     stages: stagesFor(options),
     codec: () => getCodec(options.codec),
-    emitter: createEmitter(options.on),
+    emitter,
     options,
   };
 }

@@ -3,7 +3,7 @@
  * metrics hook must never fail or stall a backup.
  */
 import type { BackupError } from "./errors.js";
-import type { BackupInfo, DrillCheck } from "./types.js";
+import type { BackupInfo, DrillCheck, RetryNotice } from "./types.js";
 
 export interface ProgressEvent {
   operation: "backup" | "restore" | "verify";
@@ -55,6 +55,11 @@ export interface BackupEvents {
   pruned: PruneReport;
   /** A drill passed every check. */
   drilled: DrillResult;
+  /**
+   * The storage failed and the adapter waits `waitMs` before trying again (S3: network errors,
+   * 5xx, 429, throttling, until its `retryFor` is spent), during any operation.
+   */
+  retrying: RetryNotice;
   /** A scheduled run found a backup already running and did nothing. */
   skipped: { reason: "in-progress" };
 }

@@ -52,6 +52,13 @@ export interface BackupperOptions {
   drillInterval?: number;
   /** Which backup a scheduled drill restores: the newest verified one (default), or a verified one at random. */
   drillPick?: "latest" | "random";
+  /**
+   * Retry a failed scheduled backup before the next interval: after 1, 2, 4, 8 … minutes, never
+   * past the next regular run (`status().nextRun` says when). Each attempt already rides out
+   * short outages inside the adapter (the S3 adapter's `retryFor`); these retries are for longer
+   * ones. Default true; false waits for the next interval.
+   */
+  retryFailed?: boolean;
   /** Incomplete objects younger than this (ms) are left alone by prune: they may be a backup still being written. Default 3 600 000. */
   incompleteGrace?: number;
   /**
@@ -87,6 +94,7 @@ export interface ResolvedBackupperOptions {
   initialDelay: number;
   drillInterval: number | undefined;
   drillPick: "latest" | "random";
+  retryFailed: boolean;
   incompleteGrace: number;
   /** Undefined: `readBackup`'s default cap (`UNVERIFIED_RATIO`). */
   maxRestoreBytes: number | undefined;
@@ -99,6 +107,12 @@ function duration(option: string, value: unknown, fallback: number, min: number)
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > 2_147_483_647) {
     throw new ConfigError(option, `must be a whole number of milliseconds from ${min} to 2147483647, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigError(option, `must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -192,6 +206,7 @@ export function resolveBackupperSettings(options: BackupperSettings, sourceName:
     initialDelay: duration("initialDelay", options.initialDelay, 60_000, 0),
     drillInterval: options.drillInterval === undefined ? undefined : duration("drillInterval", options.drillInterval, 0, 1),
     drillPick: oneOf("drillPick", options.drillPick, ["latest", "random"], "latest"),
+    retryFailed: flag("retryFailed", options.retryFailed, true),
     incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
     maxRestoreBytes,
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),

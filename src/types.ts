@@ -12,12 +12,41 @@ export interface ListEntry {
   lastModified?: Date;
 }
 
-export interface ListOptions {
-  signal?: AbortSignal;
+/**
+ * A storage request failed and will be tried again after `waitMs`: what an adapter that retries
+ * reports through `onRetry`, and what the backupper emits as its `retrying` event.
+ */
+export interface RetryNotice {
+  /** The request, as the adapter names it: `put (part 3)`, `get (resume)`, `list`. */
+  operation: string;
+  key: string | undefined;
+  /**
+   * What failed: a network error's code (`ECONNREFUSED`, `ECONNRESET`, `TIMEOUT` for an attempt
+   * that got no answer in time) or the storage's answer (`SlowDown`, `HTTP 503`).
+   */
+  code: string;
+  /** The failure in a few words: `ECONNREFUSED 127.0.0.1:7480`, `503 SlowDown`. */
+  reason: string;
+  /** HTTP status of the storage's answer; undefined when none came (the storage is unreachable). */
+  status: number | undefined;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** How long the adapter waits before the next attempt, in ms. */
+  waitMs: number;
+  /** How long the storage has been failing, in ms, as the adapter's retry budget counts it. */
+  failingForMs: number;
 }
 
-export interface PutOptions {
+/** What every adapter method takes. */
+export interface RequestOptions {
   signal?: AbortSignal;
+  /** Hears every retry the adapter makes (listener errors are the listener's: adapters call it as is). */
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+export type ListOptions = RequestOptions;
+
+export interface PutOptions extends RequestOptions {
   contentType?: string;
   /**
    * Expected length of a stream body when the caller knows it in advance (a hint: adapters
@@ -26,13 +55,9 @@ export interface PutOptions {
   sizeHint?: number;
 }
 
-export interface GetOptions {
-  signal?: AbortSignal;
-}
+export type GetOptions = RequestOptions;
 
-export interface DeleteOptions {
-  signal?: AbortSignal;
-}
+export type DeleteOptions = RequestOptions;
 
 export interface CleanupOptions extends DeleteOptions {
   /**

@@ -16,13 +16,17 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * `backupper/2` format check); and from 29 700 to 31 000 (30 935 measured) for age encryption
  * (~1.2 kB: the encryption layer and its options' validation, the `DecryptionError` messages, the
  * source's `mode` carried to the restore target; age-encryption itself is imported dynamically,
- * external and not counted); and from 31 000 to 33 000 (32 958 measured) for issue 13's restore
- * drills (~1.1 kB: the operation, its schedule, the lock it shares with backups, the status book
- * keeping the last drill and the failures by code) and the Prometheus exposition of the status
- * (~0.9 kB, most of it the HELP text of each metric). What only reading zstd needs (fzstd, and the frame splitter
- * node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB).
+ * external and not counted); then to 34 400 (34 285 measured) for issue 13's restore drills
+ * (~1.1 kB: the operation, its schedule, the lock it shares with backups, the status book keeping
+ * the last drill and the failures by code) and the Prometheus exposition of the status (~0.9 kB,
+ * most of it the HELP text of each metric), and for outages (issue 14, ~1.3 kB: the time-bounded
+ * retry budget shared by one outage, the retry notices and the give-up message saying for how
+ * long, resumed downloads on that budget with the replaced-object message and the stall check,
+ * the early wake-up of waits once the storage answers, and the scheduler's retries of a failed
+ * run). What only reading zstd needs (fzstd, and the frame splitter node:zlib's decoder needs) is
+ * in lazy chunks, not counted here (`lazy`, ~4.6 kB).
  */
-const CEILING = 33_000;
+const CEILING = 34_400;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

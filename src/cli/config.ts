@@ -21,7 +21,7 @@ export type Destination =
   | {
       kind: "s3";
       options: Required<Pick<S3AdapterOptions, "bucket" | "region" | "accessKeyId" | "secretAccessKey">> &
-        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken" | "concurrency" | "storageClass" | "sse" | "objectLock">;
+        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken" | "concurrency" | "storageClass" | "sse" | "objectLock" | "retryFor">;
       /** Which family of variables gave the credentials. */
       credentialsFrom: "S3_*" | "AWS_*";
     };
@@ -153,6 +153,7 @@ function s3Destination(env: Env): Destination {
   const endpoint = setting(env, undefined, "S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
   const region = setting(env, undefined, "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION");
   const pathStyle = setting(env, undefined, "S3_FORCE_PATH_STYLE");
+  const retryFor = setting(env, undefined, "S3_RETRY_FOR");
   // The credentials come as a family: an S3_* key never pairs with an AWS_* secret or token.
   const family = setting(env, undefined, "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY") ? "S3" : "AWS";
   const keyId = setting(env, undefined, `${family}_ACCESS_KEY_ID`);
@@ -174,6 +175,7 @@ function s3Destination(env: Env): Destination {
     // Path-style by default on a custom endpoint, as bunqueue's Bun S3 client does: self-hosted servers rarely have bucket DNS.
     ...(pathStyle ? { forcePathStyle: boolean(pathStyle) } : endpoint ? { forcePathStyle: true } : {}),
     ...(token ? { sessionToken: token.value } : {}),
+    ...(retryFor ? { retryFor: duration(retryFor) } : {}),
   };
   const origin = {
     bucket: bucket.from,
@@ -188,6 +190,7 @@ function s3Destination(env: Env): Destination {
     "sse.kmsKeyId": "S3_SSE_KMS_KEY_ID",
     "objectLock.mode": "S3_OBJECT_LOCK_MODE",
     "objectLock.retainDays": "S3_OBJECT_LOCK_DAYS",
+    retryFor: "S3_RETRY_FOR",
   };
   checkedAs(origin, () => checkS3Options(options));
   return { kind: "s3", options, credentialsFrom: family === "S3" ? "S3_*" : "AWS_*" };

@@ -125,6 +125,7 @@ const ENVIRONMENT = `S3 (when no --dir / BACKUP_DIR is given):
   S3_REGION              signing region (or AWS_REGION, AWS_DEFAULT_REGION; default us-east-1, auto on R2)
   S3_ENDPOINT            server URL for R2, MinIO, Spaces, Ceph (or AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)
   S3_FORCE_PATH_STYLE    1/0; default 1 with a custom endpoint, 0 on AWS
+  S3_RETRY_FOR           how long a failing storage request is retried (ms or 30s, 5m, 1h; default 5m, 0: no retries)
 Encryption (age; a backup is encrypted when recipients or a passphrase are given):
   BACKUP_AGE_RECIPIENTS       age public keys (age1…), separated by commas or spaces
   BACKUP_AGE_RECIPIENTS_FILE  an age recipients file: one key a line, # comments

@@ -11,7 +11,9 @@ import { sqliteOrFileDrill, sqliteOrFileTarget, sqliteSource } from "../sources/
 import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
-import { loadEncryption, type KeyReport } from "./encryption.js";
+import { loadEncryption } from "./encryption.js";
+import type { Output } from "./output.js";
+import { reportRetries } from "./retries.js";
 
 type SourceKind = "sqlite" | "file";
 
@@ -62,8 +64,11 @@ export interface Setup {
   restoredKind(): SourceKind | undefined;
 }
 
-/** `out` hears what is worth saying but not fatal (a key file others may read), and the secrets read from key files. */
-export async function setUp(config: CliConfig, out: KeyReport, on: BackupHooks = {}): Promise<Setup> {
+/**
+ * `out` hears what is worth saying but not fatal (a key file others may read), the secrets read
+ * from key files, and every retry of the storage (unless `on` has its own `retrying`).
+ */
+export async function setUp(config: CliConfig, out: Output, on: BackupHooks = {}): Promise<Setup> {
   const found = config.source === undefined ? undefined : await sourceAt(config.source, config.name);
   const source = found?.source ?? noSource(config.name);
   // A backup takes its kind from the file backed up; a restore from the bytes restored,
@@ -81,7 +86,7 @@ export async function setUp(config: CliConfig, out: KeyReport, on: BackupHooks =
     },
     ...backupperSettings(config),
     encryption: await loadEncryption(config.encryption, out),
-    on,
+    on: { retrying: reportRetries(out, config.json), ...on },
   });
   return { backupper, kind: found?.kind, restoredKind: () => restored };
 }

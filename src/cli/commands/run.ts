@@ -1,12 +1,14 @@
 /**
  * `backupper run`: the scheduler in the foreground, for a sidecar or a service manager. The
- * first SIGINT/SIGTERM lets a running backup finish, a second one aborts it; either way the
- * process exits 0 once nothing is running, so a restart policy sees a clean stop. `--textfile`
- * keeps node_exporter's metrics file fresh after each backup, failure and drill.
+ * first SIGINT/SIGTERM lets a running backup finish, unless it is waiting for the storage to
+ * come back (then, as on a second signal, it is aborted at once); either way the process exits 0
+ * once nothing is running, so a restart policy sees a clean stop. `--textfile` keeps
+ * node_exporter's metrics file fresh after each backup, failure and drill.
  */
 import { ConfigError, messageOf } from "../../errors.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { sizes } from "../output.js";
+import { reportRetries } from "../retries.js";
 import { describeDestination, setUp } from "../setup.js";
 import { textfile } from "../textfile.js";
 import { formatDuration } from "../units.js";
@@ -19,6 +21,16 @@ export const run: Command = async ({ config, out, onSignal }) => {
   const file = config.textfile === undefined ? undefined : textfile(config.textfile);
   // After a backup's retention, a failure or a drill: what changes the metrics. A file that cannot be written is said, never fatal.
   const refresh = () => void file?.write(backupper.metrics()).catch((error: unknown) => out.warn(`${stamp()} ${messageOf(error)}`));
+  const showRetry = reportRetries(out, config.json, () => `${stamp()} `);
+  let waitingUntil = 0;
+  let stopping = false;
+  let aborted = false;
+  const abortWaiting = () => {
+    if (aborted) return;
+    aborted = true;
+    log("aborting the running backup: it is waiting for the storage to come back");
+    void backupper.stop({ abort: true });
+  };
   const { backupper } = await setUp(config, out, {
     started: (e) => log(`backup started: ${e.key}`),
     succeeded: (info) => log(`backup done: ${info.key}, ${sizes(info)}, ${formatDuration(info.durationMs ?? 0)}`),
@@ -35,6 +47,12 @@ export const run: Command = async ({ config, out, onSignal }) => {
       refresh();
     },
     skipped: () => log("scheduled backup skipped: one is still running"),
+    retrying: (notice) => {
+      waitingUntil = Date.now() + notice.waitMs;
+      showRetry(notice);
+      // Asked to stop while the storage is down: a backup waiting on it would outlast any stop timeout.
+      if (stopping) abortWaiting();
+    },
   });
   refresh();
   const stopped = new Promise<void>((resolve) => {
@@ -44,7 +62,10 @@ export const run: Command = async ({ config, out, onSignal }) => {
         void backupper.stop({ abort: true });
         return;
       }
-      log(`stopping${backupper.status().running ? ": waiting for the running backup (signal again to abort it)" : ""}`);
+      stopping = true;
+      const running = backupper.status().running;
+      if (running && Date.now() < waitingUntil) abortWaiting();
+      else log(`stopping${running ? ": waiting for the running backup (signal again to abort it)" : ""}`);
       void backupper.stop().then(resolve);
     });
   });
