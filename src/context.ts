@@ -29,12 +29,12 @@ export interface Context {
 /** Validates `options` (a `ConfigError` names the first bad one) and builds the context. */
 export function createContext(input: BackupperOptions): Context {
   const { adapter, source, ...options } = resolveBackupperOptions(input);
-  const storage = guardStorage(adapter);
+  const emitter = createEmitter(options.on);
+  const storage = guardStorage(adapter, (notice) => emitter.emit("retrying", notice));
   if (options.lease && !storage.capabilities.conditionalPut) {
     throw new ConfigError("lease", `needs an adapter with conditional puts (putIf), and the ${adapter.name} adapter has none`);
   }
   const scope = { prefix: options.prefix, name: options.name };
-  const emitter = createEmitter(options.on);
   if (options.notify) notifyOn(emitter, lazyNotifier(options.notify, scope));
   return { storage, scope, source, stages: stagesFor(options), codec: () => getCodec(options.codec), emitter, options };
 }

@@ -3,7 +3,7 @@
  * metrics hook must never fail or stall a backup.
  */
 import type { BackupError, LeaseHeldError } from "./errors.js";
-import type { BackupInfo } from "./types.js";
+import type { BackupInfo, DrillCheck, RetryNotice } from "./types.js";
 
 export interface ProgressEvent {
   operation: "backup" | "restore" | "verify";
@@ -34,12 +34,32 @@ export interface PruneReport {
   notes?: string[];
 }
 
+export interface DrillResult {
+  key: string;
+  /** Every check passed. */
+  ok: boolean;
+  durationMs: number;
+  /** Original bytes restored; undefined when the drill failed before they were all read. */
+  size: number | undefined;
+  checks: DrillCheck[];
+  /** Why the drill failed, when `ok` is false: the typed error of the failed check. */
+  error?: BackupError;
+}
+
 export interface BackupEvents {
   started: { operation: "backup"; key: string; name: string; scheduled: boolean };
   progress: ProgressEvent;
   succeeded: BackupInfo;
-  failed: { operation: "backup" | "prune"; key: string | undefined; error: BackupError; scheduled: boolean };
+  /** `drill`: a drill that found the backup bad (`key` set, as in `DrillResult.error`) or could not run. */
+  failed: { operation: "backup" | "prune" | "drill"; key: string | undefined; error: BackupError; scheduled: boolean };
   pruned: PruneReport;
+  /** A drill passed every check. */
+  drilled: DrillResult;
+  /**
+   * The storage failed and the adapter waits `waitMs` before trying again (S3: network errors,
+   * 5xx, 429, throttling, until its `retryFor` is spent), during any operation.
+   */
+  retrying: RetryNotice;
   /**
    * A scheduled run did nothing: a backup of this backupper was already running (`"in-progress"`),
    * or another process holds the source's lease (`"lease-held"`, with the holder's `LeaseHeldError`).

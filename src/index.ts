@@ -5,7 +5,10 @@
  * `backupper/s3` and `backupper/memory`.
  */
 export { createBackupper } from "./backupper.js";
-export type { Backupper, BackupStatus } from "./backupper.js";
+export type { Backupper } from "./backupper.js";
+export type { BackupStatus } from "./status.js";
+export type { DrillOptions } from "./operations/drill.js";
+export { PROMETHEUS_CONTENT_TYPE } from "./metrics/prometheus.js";
 export type { RestoreOptions, RestoreResult, VerifyResult } from "./operations/restore.js";
 export type { BackupperOptions } from "./options.js";
 export type { NotifyOptions, NotifyTrigger } from "./notify/options.js";
@@ -13,7 +16,7 @@ export { bytesSource, streamSource, bytesTarget } from "./sources/memory.js";
 export type { BytesTarget, SourceOptions } from "./sources/memory.js";
 export { keepLast, planRetention } from "./retention/policy.js";
 export type { RetentionPolicy, RetentionCandidate, RetentionDecision } from "./retention/policy.js";
-export type { BackupEvents, BackupHooks, ProgressEvent, PruneReport } from "./events.js";
+export type { BackupEvents, BackupHooks, DrillResult, ProgressEvent, PruneReport } from "./events.js";
 export { parseMeta } from "./format/meta.js";
 export { VERSION } from "./version.js";
 export {

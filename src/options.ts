@@ -45,6 +45,21 @@ export interface BackupperOptions {
   interval?: number;
   /** Delay before the first scheduled backup, in ms. Default 60 000. */
   initialDelay?: number;
+  /**
+   * Time between scheduled restore drills (`drill()`), in ms, from `start()` on: the first one
+   * after `initialDelay`, like the first backup. A drill due while a backup runs waits until it
+   * has ended; none runs at the same time as a backup. Default: no scheduled drills.
+   */
+  drillInterval?: number;
+  /** Which backup a scheduled drill restores: the newest verified one (default), or a verified one at random. */
+  drillPick?: "latest" | "random";
+  /**
+   * Retry a failed scheduled backup before the next interval: after 1, 2, 4, 8 … minutes, never
+   * past the next regular run (`status().nextRun` says when). Each attempt already rides out
+   * short outages inside the adapter (the S3 adapter's `retryFor`); these retries are for longer
+   * ones. Default true; false waits for the next interval.
+   */
+  retryFailed?: boolean;
   /** Incomplete objects younger than this (ms) are left alone by prune: they may be a backup still being written. Default 3 600 000. */
   incompleteGrace?: number;
   /**
@@ -89,6 +104,9 @@ export interface ResolvedBackupperOptions {
   encryption: EncryptionKeys;
   interval: number;
   initialDelay: number;
+  drillInterval: number | undefined;
+  drillPick: "latest" | "random";
+  retryFailed: boolean;
   incompleteGrace: number;
   /** Undefined: `readBackup`'s default cap (`UNVERIFIED_RATIO`). */
   maxRestoreBytes: number | undefined;
@@ -104,6 +122,12 @@ function duration(option: string, value: unknown, fallback: number, min: number)
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > 2_147_483_647) {
     throw new ConfigError(option, `must be a whole number of milliseconds from ${min} to 2147483647, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigError(option, `must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -209,6 +233,9 @@ export function resolveBackupperSettings(options: BackupperSettings, sourceName:
     encryption: resolveEncryption(options.encryption),
     interval: duration("interval", options.interval, 21_600_000, 1),
     initialDelay: duration("initialDelay", options.initialDelay, 60_000, 0),
+    drillInterval: options.drillInterval === undefined ? undefined : duration("drillInterval", options.drillInterval, 0, 1),
+    drillPick: oneOf("drillPick", options.drillPick, ["latest", "random"], "latest"),
+    retryFailed: flag("retryFailed", options.retryFailed, true),
     incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
     maxRestoreBytes,
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),
@@ -229,6 +256,7 @@ export function resolveBackupperOptions(options: BackupperOptions): ResolvedBack
   if (!hasMethods(source, ["snapshot"])) {
     throw new ConfigError("source", "must be a Source (e.g. fileSource(path), sqliteSource({ path }), bytesSource(bytes))");
   }
+  if (source.drill !== undefined && typeof source.drill !== "function") throw new ConfigError("source.drill", "must be a function returning the drill's scratch place");
   const settings = resolveBackupperSettings(options, source.name);
   if (options.on !== undefined && (typeof options.on !== "object" || options.on === null)) {
     throw new ConfigError("on", "must be an object of event listeners");

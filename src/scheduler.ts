@@ -1,13 +1,18 @@
 /**
- * Runs a task once after `initialDelay`, then every `interval` after each run started,
- * never two at a time. Timers are unref'd by default so a scheduler alone does not keep
- * a process alive (a foreground CLI daemon asks for `keepAlive`).
+ * Runs a task once after `initialDelay`, then every `interval` after each regular run started,
+ * never two at a time. A run that rejects is retried, when `retry` is set, with backoff
+ * (`retry.initialDelay`, doubling, up to `retry.maxDelay`) but never past the next regular run,
+ * which comes when it would have anyway. Timers are unref'd by default so a scheduler alone
+ * does not keep a process alive (a foreground CLI daemon asks for `keepAlive`).
  */
 
 export interface SchedulerOptions {
   initialDelay: number;
   interval: number;
   keepAlive?: boolean;
+  /** Retry a run that rejected before the next regular one; default: no retries. */
+  retry?: { initialDelay: number; maxDelay?: number } | undefined;
+  /** Rejects when the run failed (and should be retried, if `retry` is set). */
   run: () => Promise<unknown>;
 }
 
@@ -16,6 +21,7 @@ export interface Scheduler {
   /** Cancels future runs; resolves once a run in progress has settled. */
   stop(): Promise<void>;
   readonly enabled: boolean;
+  /** The next run, regular or a retry. */
   readonly nextRun: Date | undefined;
 }
 
@@ -35,26 +41,43 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   let next: Date | undefined;
   let current: Promise<void> | undefined;
   let enabled = false;
+  /** When the last regular run started: the next one is `interval` after it. */
+  let regularAt = 0;
+  /** Failed runs since the last regular one started. */
+  let failures = 0;
 
-  const arm = (delay: number) => {
+  const arm = (delay: number, retry: boolean) => {
     next = new Date(Date.now() + delay);
-    timer = setTimeout(fire, delay);
+    timer = setTimeout(() => fire(retry), delay);
     if (!opts.keepAlive) unref(timer);
   };
 
-  function fire() {
+  const armAfter = (failed: boolean) => {
+    const regular = Math.max(0, regularAt + opts.interval - Date.now());
+    if (failed && opts.retry) {
+      failures++;
+      const backoff = Math.min(opts.retry.initialDelay * 2 ** (failures - 1), opts.retry.maxDelay ?? Infinity);
+      if (backoff < regular) return arm(backoff, true);
+    }
+    arm(regular, false);
+  };
+
+  function fire(retry: boolean) {
     timer = undefined;
     if (!enabled) return;
-    const startedAt = Date.now();
+    if (!retry) {
+      regularAt = Date.now();
+      failures = 0;
+    }
     current = opts
       .run()
       .then(
-        () => undefined,
-        () => undefined,
+        () => false,
+        () => true,
       )
-      .finally(() => {
+      .then((failed) => {
         current = undefined;
-        if (enabled) arm(Math.max(0, startedAt + opts.interval - Date.now()));
+        if (enabled) armAfter(failed);
       });
   }
 
@@ -62,7 +85,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     start() {
       if (enabled) return;
       enabled = true;
-      arm(opts.initialDelay);
+      arm(opts.initialDelay, false);
     },
     async stop() {
       enabled = false;

@@ -12,12 +12,41 @@ export interface ListEntry {
   lastModified?: Date;
 }
 
-export interface ListOptions {
-  signal?: AbortSignal;
+/**
+ * A storage request failed and will be tried again after `waitMs`: what an adapter that retries
+ * reports through `onRetry`, and what the backupper emits as its `retrying` event.
+ */
+export interface RetryNotice {
+  /** The request, as the adapter names it: `put (part 3)`, `get (resume)`, `list`. */
+  operation: string;
+  key: string | undefined;
+  /**
+   * What failed: a network error's code (`ECONNREFUSED`, `ECONNRESET`, `TIMEOUT` for an attempt
+   * that got no answer in time) or the storage's answer (`SlowDown`, `HTTP 503`).
+   */
+  code: string;
+  /** The failure in a few words: `ECONNREFUSED 127.0.0.1:7480`, `503 SlowDown`. */
+  reason: string;
+  /** HTTP status of the storage's answer; undefined when none came (the storage is unreachable). */
+  status: number | undefined;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** How long the adapter waits before the next attempt, in ms. */
+  waitMs: number;
+  /** How long the storage has been failing, in ms, as the adapter's retry budget counts it. */
+  failingForMs: number;
 }
 
-export interface PutOptions {
+/** What every adapter method takes. */
+export interface RequestOptions {
   signal?: AbortSignal;
+  /** Hears every retry the adapter makes (listener errors are the listener's: adapters call it as is). */
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+export type ListOptions = RequestOptions;
+
+export interface PutOptions extends RequestOptions {
   contentType?: string;
   /**
    * Expected length of a stream body when the caller knows it in advance (a hint: adapters
@@ -26,13 +55,9 @@ export interface PutOptions {
   sizeHint?: number;
 }
 
-export interface GetOptions {
-  signal?: AbortSignal;
-}
+export type GetOptions = RequestOptions;
 
-export interface DeleteOptions {
-  signal?: AbortSignal;
-}
+export type DeleteOptions = RequestOptions;
 
 export interface CleanupOptions extends DeleteOptions {
   /**
@@ -175,6 +200,33 @@ export interface Source {
   snapshot(opts: { signal?: AbortSignal }): Promise<SourceSnapshot>;
   /** The restore target for `to` (a location such as a path), or the source's own location when `to` is undefined. */
   target?(to?: string): RestoreTarget;
+  /**
+   * Optional. A private scratch place for `drill()`: a restore target only this user can read
+   * (a 0600 file in a 0700 temp directory), never the source itself, and the source's own checks
+   * of what was restored there. Rejects (a `TargetError`) when the place cannot be made. Without
+   * it a drill verifies the backup as `verify()` does, streamed and discarded.
+   */
+  drill?(opts: { signal?: AbortSignal }): Promise<DrillScratch>;
+}
+
+/** What one check of a drill found. */
+export interface DrillCheck {
+  /** `"verify"` (sizes and SHA-256s), `"header"`, `"integrity_check"`, `"query"`, or a source's own. */
+  name: string;
+  ok: boolean;
+  /** What it found, for people: `"ok"`, the problems, the query and its result. */
+  detail: string;
+  /** The query's result (the first column of its first row), for a `"query"` check. */
+  value?: string | number | null;
+}
+
+/** A drill's private restore target, its checks and its removal (see `Source.drill`). */
+export interface DrillScratch {
+  readonly target: RestoreTarget;
+  /** Checks the restored copy. A failed check is a check with `ok: false`; rejects only when the checks cannot run at all. */
+  check(signal?: AbortSignal): Promise<DrillCheck[]>;
+  /** Removes the copy and its directory. Never rejects. */
+  dispose(): Promise<void>;
 }
 
 /** The metadata object stored at `<data key>.meta.json` (docs/FORMAT.md §2). Unknown fields are kept. */

@@ -42,19 +42,21 @@ export {
 
 /**
  * Creates the adapter; every option is checked here (a `ConfigError` names the bad one).
- * Errors from the adapter's methods are `S3Error`s (or `AbortedError` after an abort).
+ * Errors from the adapter's methods are `S3Error`s (or `AbortedError` after an abort); each
+ * method reports the retries it makes to its options' `onRetry`.
  */
 export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
   const resolved = resolveS3Options(options);
   const client = createClient(resolved);
+  const putIf = conditionalPut();
   return {
     name: "s3",
     ...(resolved.objectLock ? { objectLock: resolved.objectLock } : {}),
-    list: (prefix, opts) => listObjects(client, prefix, opts),
-    put: (key, body, opts) => putObject(client, key, body, opts),
-    putIf: conditionalPut(client),
-    get: (key, opts) => getObject(client, key, opts),
-    delete: (keys, opts) => deleteObjects(client, keys, opts),
-    cleanupIncomplete: (prefix, olderThan, opts) => abortStaleUploads(client, prefix, olderThan, opts),
+    list: (prefix, opts) => listObjects(client.reporting(opts?.onRetry), prefix, opts),
+    put: (key, body, opts) => putObject(client.reporting(opts?.onRetry), key, body, opts),
+    putIf: (key, body, condition, opts) => putIf(client.reporting(opts?.onRetry), key, body, condition, opts),
+    get: (key, opts) => getObject(client.reporting(opts?.onRetry), key, opts),
+    delete: (keys, opts) => deleteObjects(client.reporting(opts?.onRetry), keys, opts),
+    cleanupIncomplete: (prefix, olderThan, opts) => abortStaleUploads(client.reporting(opts?.onRetry), prefix, olderThan, opts),
   };
 }

@@ -10,7 +10,7 @@ export class UsageError extends BackupError {
   }
 }
 
-export const COMMAND_NAMES = ["now", "list", "restore", "verify", "status", "prune", "run"] as const;
+export const COMMAND_NAMES = ["now", "list", "restore", "verify", "drill", "status", "prune", "run"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 const OPTIONS = {
@@ -26,12 +26,17 @@ const OPTIONS = {
   "compression-level": { type: "string" },
   "max-age": { type: "string" },
   "max-restore-bytes": { type: "string" },
+  "drill-interval": { type: "string" },
+  textfile: { type: "string" },
   to: { type: "string" },
   recipient: { type: "string", multiple: true },
   identity: { type: "string", multiple: true },
   force: { type: "boolean", short: "f" },
   "allow-unverified": { type: "boolean" },
   "dry-run": { type: "boolean" },
+  latest: { type: "boolean" },
+  random: { type: "boolean" },
+  prometheus: { type: "boolean" },
   json: { type: "boolean" },
   lease: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -43,16 +48,22 @@ type FlagName = keyof typeof OPTIONS;
 /** Flags every command takes: what to back up, where, and how the backups are named and kept. */
 const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "interval"] as const satisfies readonly FlagName[];
 
-/** What each command takes beyond the common flags. */
-const COMMAND_FLAGS: Record<CommandName, { key: boolean; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "lease", "json"] },
+/** What each command takes beyond the common flags; `key`: whether it takes a backup key, and must. */
+const COMMAND_FLAGS: Record<CommandName, { key: boolean | "optional"; flags: readonly FlagName[] }> = {
+  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "textfile", "lease", "json"] },
   list: { key: false, flags: ["json"] },
   restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "identity", "json"] },
   verify: { key: true, flags: ["identity", "json"] },
-  status: { key: false, flags: ["max-age", "json"] },
+  drill: { key: "optional", flags: ["latest", "random", "identity", "textfile", "json"] },
+  status: { key: false, flags: ["max-age", "prometheus", "textfile", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay", "compression", "compression-level", "compression-workers", "recipient", "lease"] },
+  run: { key: false, flags: ["initial-delay", "drill-interval", "compression", "compression-level", "compression-workers", "recipient", "textfile", "lease"] },
 };
+
+/** Whether `command` takes `--flag`: a variable standing for a flag applies only where the flag would. */
+export function takesFlag(command: CommandName, flag: FlagName): boolean {
+  return (COMMON_FLAGS as readonly FlagName[]).includes(flag) || COMMAND_FLAGS[command].flags.includes(flag);
+}
 
 export interface Flags {
   source?: string;
@@ -67,12 +78,17 @@ export interface Flags {
   "compression-level"?: string;
   "max-age"?: string;
   "max-restore-bytes"?: string;
+  "drill-interval"?: string;
+  textfile?: string;
   to?: string;
   recipient?: string[];
   identity?: string[];
   force?: boolean;
   "allow-unverified"?: boolean;
   "dry-run"?: boolean;
+  latest?: boolean;
+  random?: boolean;
+  prometheus?: boolean;
   json?: boolean;
   lease?: boolean;
 }
@@ -113,8 +129,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (!accepted.has(flag)) throw new UsageError(`${first} does not take --${flag}`);
   }
   const wantsKey = COMMAND_FLAGS[first].key;
-  if (wantsKey && rest.length === 0) throw new UsageError(`${first} needs the key of a backup (see backupper list)`);
+  if (wantsKey === true && rest.length === 0) throw new UsageError(`${first} needs the key of a backup (see backupper list)`);
   if (rest.length > (wantsKey ? 1 : 0)) throw new UsageError(`${first}: unexpected argument "${rest[wantsKey ? 1 : 0]}"`);
   const { help: _help, version: _version, ...flags } = values;
+  const picks = [rest[0] === undefined ? undefined : "a key", flags.latest ? "--latest" : undefined, flags.random ? "--random" : undefined].filter(Boolean);
+  if (first === "drill" && picks.length > 1) throw new UsageError(`drill takes one of a key, --latest or --random, got ${picks.join(" and ")}`);
+  if (flags.prometheus && flags.json) throw new UsageError(`${first} takes --prometheus or --json, not both`);
   return { kind: "command", command: first, key: wantsKey ? rest[0] : undefined, flags };
 }

@@ -11,7 +11,7 @@ import { ConfigError } from "../errors.js";
 import { NOTIFY_TRIGGERS, resolveNotify, type NotifyOptions, type NotifyTrigger } from "../notify/options.js";
 import { resolveBackupperSettings, type BackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
-import { parseCommandLine, type CommandLine, type CommandName, type Flags } from "./args.js";
+import { parseCommandLine, takesFlag, type CommandLine, type CommandName, type Flags } from "./args.js";
 import { encryptionSettings, type EncryptionSettings } from "./encryption.js";
 import { parseDuration } from "./units.js";
 
@@ -22,7 +22,7 @@ export type Destination =
   | {
       kind: "s3";
       options: Required<Pick<S3AdapterOptions, "bucket" | "region" | "accessKeyId" | "secretAccessKey">> &
-        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken" | "concurrency" | "storageClass" | "sse" | "objectLock">;
+        Pick<S3AdapterOptions, "endpoint" | "forcePathStyle" | "sessionToken" | "concurrency" | "storageClass" | "sse" | "objectLock" | "retryFor">;
       /** Which family of variables gave the credentials. */
       credentialsFrom: "S3_*" | "AWS_*";
     };
@@ -39,6 +39,16 @@ export interface CliConfig {
   to: string | undefined;
   /** `status --max-age`, ms. */
   maxAge: number | undefined;
+  /** `drill --latest` / `--random`; undefined: a key, or the default (latest). */
+  pick: "latest" | "random" | undefined;
+  /** `status --prometheus`. */
+  prometheus: boolean;
+  /** `--textfile` / BACKUP_TEXTFILE: where the metrics go for node_exporter's textfile collector. */
+  textfile: string | undefined;
+  /** `run --drill-interval` / BACKUP_DRILL_INTERVAL, ms; undefined: no scheduled drills. */
+  drillInterval: number | undefined;
+  /** BACKUP_DRILL_QUERY: run on a drill's restored SQLite copy. */
+  drillQuery: string | undefined;
   destination: Destination;
   /** Why `now` and `run` refuse to back up, or undefined when backups are enabled. */
   disabled: string | undefined;
@@ -148,6 +158,7 @@ function s3Destination(env: Env): Destination {
   const endpoint = setting(env, undefined, "S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
   const region = setting(env, undefined, "S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION");
   const pathStyle = setting(env, undefined, "S3_FORCE_PATH_STYLE");
+  const retryFor = setting(env, undefined, "S3_RETRY_FOR");
   // The credentials come as a family: an S3_* key never pairs with an AWS_* secret or token.
   const family = setting(env, undefined, "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY") ? "S3" : "AWS";
   const keyId = setting(env, undefined, `${family}_ACCESS_KEY_ID`);
@@ -169,6 +180,7 @@ function s3Destination(env: Env): Destination {
     // Path-style by default on a custom endpoint, as bunqueue's Bun S3 client does: self-hosted servers rarely have bucket DNS.
     ...(pathStyle ? { forcePathStyle: boolean(pathStyle) } : endpoint ? { forcePathStyle: true } : {}),
     ...(token ? { sessionToken: token.value } : {}),
+    ...(retryFor ? { retryFor: duration(retryFor) } : {}),
   };
   const origin = {
     bucket: bucket.from,
@@ -183,6 +195,7 @@ function s3Destination(env: Env): Destination {
     "sse.kmsKeyId": "S3_SSE_KMS_KEY_ID",
     "objectLock.mode": "S3_OBJECT_LOCK_MODE",
     "objectLock.retainDays": "S3_OBJECT_LOCK_DAYS",
+    retryFor: "S3_RETRY_FOR",
   };
   checkedAs(origin, () => checkS3Options(options));
   return { kind: "s3", options, credentialsFrom: family === "S3" ? "S3_*" : "AWS_*" };
@@ -303,6 +316,9 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const level = setting(env, fromFlag(flags, "compression-level"), "BACKUP_COMPRESSION_LEVEL");
   const maxAge = setting(env, fromFlag(flags, "max-age"));
   const maxRestoreBytes = setting(env, fromFlag(flags, "max-restore-bytes"), "BACKUP_MAX_RESTORE_BYTES");
+  const textfile = takesFlag(command, "textfile") ? setting(env, fromFlag(flags, "textfile"), "BACKUP_TEXTFILE") : undefined;
+  const drillInterval = takesFlag(command, "drill-interval") ? setting(env, fromFlag(flags, "drill-interval"), "BACKUP_DRILL_INTERVAL") : undefined;
+  const drillQuery = setting(env, undefined, "BACKUP_DRILL_QUERY");
 
   const sourceName = source ? checkedAs({ path: source.from, name: source.from }, () => fileSource(source.value).name) : undefined;
   if (!name && !sourceName) {
@@ -315,6 +331,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     throw new ConfigError("BACKUP_SOURCE", "is required for restore unless --to says where to write (or --source)");
   }
   if (maxAge && duration(maxAge) < 1) throw new ConfigError(maxAge.from, "must be at least 1 ms");
+  // node_exporter's textfile collector reads *.prom files only: any other name would be written and never read.
+  if (textfile && !textfile.value.endsWith(".prom")) throw new ConfigError(textfile.from, `must name a file ending in .prom (node_exporter reads only those), got ${JSON.stringify(textfile.value)}`);
 
   const config: CliConfig = {
     command,
@@ -325,6 +343,11 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     dryRun: flags["dry-run"] === true,
     to: flags.to,
     maxAge: maxAge ? duration(maxAge) : undefined,
+    pick: flags.latest ? "latest" : flags.random ? "random" : undefined,
+    prometheus: flags.prometheus === true,
+    textfile: textfile?.value,
+    drillInterval: drillInterval ? duration(drillInterval) : undefined,
+    drillQuery: drillQuery?.value,
     destination,
     disabled,
     source: source?.value,
@@ -353,6 +376,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     compressionLevel: level?.from,
     maxRestoreBytes: maxRestoreBytes?.from,
     "lease.ttl": "BACKUP_LEASE_TTL",
+    drillInterval: drillInterval?.from,
   };
   checkedAs(origin, () => resolveBackupperSettings(backupperSettings(config), config.name));
   return config;
@@ -360,8 +384,20 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, compressionWorkers, compression, compressionLevel, maxRestoreBytes, lease } = config;
-  return { name, prefix, retention, interval, initialDelay, compressionWorkers, compression: compression as BackupperOptions["compression"], compressionLevel, maxRestoreBytes, lease };
+  const { name, prefix, retention, interval, initialDelay, drillInterval, compressionWorkers, compression, compressionLevel, maxRestoreBytes, lease } = config;
+  return {
+    name,
+    prefix,
+    retention,
+    interval,
+    initialDelay,
+    drillInterval,
+    compressionWorkers,
+    compression: compression as BackupperOptions["compression"],
+    compressionLevel,
+    maxRestoreBytes,
+    lease,
+  };
 }
 
 /** The whole invocation: help and version need no configuration, every command needs a valid one. */

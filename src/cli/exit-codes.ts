@@ -12,7 +12,7 @@ export const EXIT_CODES = {
   USAGE: 2,
   /** No such backup. */
   NOT_FOUND: 3,
-  /** A backup failed verification: checksum mismatch, corrupt data, invalid or missing metadata; or it cannot be decrypted with the keys given. */
+  /** A backup failed verification: checksum mismatch, corrupt data, invalid or missing metadata; or it cannot be decrypted with the keys given; or a drill's check failed. */
   INTEGRITY: 4,
   /** The restore target exists and `--force` was not given. */
   TARGET_EXISTS: 5,

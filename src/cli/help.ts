@@ -18,11 +18,15 @@ const LEASE =
 const IDENTITY =
   "--identity <file>    (BACKUP_AGE_IDENTITY_FILE) age identity file to decrypt an encrypted backup; repeatable";
 
+const TEXTFILE =
+  "--textfile <file.prom>  (BACKUP_TEXTFILE) write the metrics (Prometheus text format) there for node_exporter's\n" +
+  "                     textfile collector, replaced atomically";
+
 const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
   now: {
-    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--lease] [--json]",
+    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>] [--lease] [--json]",
     about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
-    flags: [WORKERS, RECIPIENT, LEASE, "--json               print the backup (and the keys retention deleted) as JSON"],
+    flags: [WORKERS, RECIPIENT, `${TEXTFILE}, after the backup (failed or not)`, LEASE, "--json               print the backup (and the keys retention deleted) as JSON"],
   },
   list: {
     usage: "backupper list [--json]",
@@ -52,13 +56,32 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
       "An encrypted backup records no SHA-256 of the original: it is decrypted (age authenticates every chunk) and decompressed instead.",
     flags: [IDENTITY, "--json               print the result as JSON"],
   },
+  drill: {
+    usage: "backupper drill [<key> | --latest | --random] [--identity <file>]... [--textfile <file.prom>] [--json]",
+    about:
+      "Restore test: download a backup, verify it end to end, restore it into a private temp directory (0700, next to\n" +
+      "the source, or in the system temp directory without one) and check it there: a SQLite database gets its header,\n" +
+      "PRAGMA integrity_check and BACKUP_DRILL_QUERY (e.g. SELECT count(*) FROM jobs, whose result is printed).\n" +
+      "The copy is removed afterwards; the source is never touched. Exit 4 when a check fails.",
+    flags: [
+      "<key>                drill this backup",
+      "--latest             the newest verified backup (the default)",
+      "--random             a verified backup at random (keys dated in the future never)",
+      IDENTITY,
+      TEXTFILE,
+      "--json               print the result and each check as JSON",
+    ],
+  },
   status: {
-    usage: "backupper status [--max-age <duration>] [--json]",
+    usage: "backupper status [--max-age <duration>] [--prometheus] [--textfile <file.prom>] [--json]",
     about:
       "Show the configuration (credentials masked) and the backups: count against retention, the newest verified one and its age.\n" +
       "With --max-age, exit 8 when the newest verified backup (keys dated in the future ignored) is older than that, or there is none (for cron and monitoring).",
     flags: [
       "--max-age <duration> e.g. 26h, 90m, 2d, 1h30m, or milliseconds",
+      "--prometheus         print the metrics in the Prometheus text format instead (a one-shot process knows the\n" +
+        "                     listing; the last backup, failure and drill only in the process that ran them: use run --textfile)",
+      TEXTFILE,
       "--json               print the status as JSON",
     ],
   },
@@ -68,12 +91,21 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
     flags: ["--dry-run            only report what would be deleted", "--json               print the report as JSON"],
   },
   run: {
-    usage: "backupper run [--initial-delay <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--lease]",
+    usage:
+      "backupper run [--initial-delay <duration>] [--drill-interval <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>] [--lease]",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
       "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
       "Refused while backups are disabled.",
-    flags: ["--initial-delay <d>  delay before the first backup (default 1m); a run that finds the lease held is skipped", WORKERS, RECIPIENT, LEASE],
+    flags: [
+      "--initial-delay <d>  delay before the first backup (default 1m); a run that finds the lease held is skipped",
+      "--drill-interval <d> (BACKUP_DRILL_INTERVAL) a restore drill of the newest backup every <d>, the first after the\n" +
+        "                     initial delay; never at the same time as a backup (default: none)",
+      WORKERS,
+      RECIPIENT,
+      `${TEXTFILE}, at start and after each backup, failure and drill`,
+      LEASE,
+    ],
   },
 };
 
@@ -98,11 +130,14 @@ const ENVIRONMENT = `S3 (when no --dir / BACKUP_DIR is given):
   S3_REGION              signing region (or AWS_REGION, AWS_DEFAULT_REGION; default us-east-1, auto on R2)
   S3_ENDPOINT            server URL for R2, MinIO, Spaces, Ceph (or AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)
   S3_FORCE_PATH_STYLE    1/0; default 1 with a custom endpoint, 0 on AWS
+  S3_RETRY_FOR           how long a failing storage request is retried (ms or 30s, 5m, 1h; default 5m, 0: no retries)
 Encryption (age; a backup is encrypted when recipients or a passphrase are given):
   BACKUP_AGE_RECIPIENTS       age public keys (age1…), separated by commas or spaces
   BACKUP_AGE_RECIPIENTS_FILE  an age recipients file: one key a line, # comments
   BACKUP_AGE_IDENTITY_FILE    an age identity file (age-keygen's), to restore and verify
   BACKUP_PASSPHRASE           passphrase (scrypt) to encrypt and decrypt with (or BACKUP_PASSPHRASE_FILE: its first line)
+Drills:
+  BACKUP_DRILL_QUERY     SQL run on a drill's restored SQLite copy (read-only), its first value reported
 Lease (one writer per source):
   BACKUP_LEASE           1/0: take the lease object <prefix><name>.lease before each backup (as --lease)
   BACKUP_LEASE_TTL       how long a lease lasts unrenewed, e.g. 2m (default), 30s; renewed every third of it
@@ -118,7 +153,7 @@ const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
   UNEXPECTED: "unexpected error",
   USAGE: "usage or configuration error, or backups disabled",
   NOT_FOUND: "backup not found",
-  INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata; or no key decrypts it",
+  INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata; or no key decrypts it; or a drill check failed",
   TARGET_EXISTS: "restore target exists (use --force)",
   STORAGE: "storage error (S3 or directory: unreachable, denied, missing bucket)",
   IN_PROGRESS: "a backup is already running, or another process holds the lease (--lease)",

@@ -22,6 +22,10 @@ export interface Output {
   json(value: unknown): void;
   /** A diagnostic line on stderr. */
   warn(text: string): void;
+  /** A diagnostic line on stderr that replaces the progress line on a terminal, which then carries on below it. */
+  notice(text: string): void;
+  /** One JSON value on one line of stderr (events for `--json` callers). */
+  jsonLine(value: unknown): void;
   /** Shows progress of long transfers on a terminal until the returned function is called; nothing when not a TTY. */
   progress(backupper: Backupper): () => void;
   /** Redacts `secret` from everything written from now on (a key read from a file). */
@@ -102,6 +106,8 @@ export function createOutput(streams: Streams, redact: Redact): Output {
     line: (text = "") => void streams.stdout.write(redact(`${text}\n`)),
     json: (value) => void streams.stdout.write(`${JSON.stringify(redact(value), null, 2)}\n`),
     warn: (text) => void streams.stderr.write(redact(`${text}\n`)),
+    notice: (text) => void streams.stderr.write(redact(`${tty ? "\r\x1b[K" : ""}${text}\n`)),
+    jsonLine: (value) => void streams.stderr.write(`${JSON.stringify(redact(value))}\n`),
     conceal: (secret) => redact.add(secret),
     redact: (text) => redact(text),
     progress(backupper) {

@@ -10,6 +10,7 @@ import { now } from "./commands/now.js";
 import { list } from "./commands/list.js";
 import { restore } from "./commands/restore.js";
 import { verify } from "./commands/verify.js";
+import { drill } from "./commands/drill.js";
 import { status } from "./commands/status.js";
 import { prune } from "./commands/prune.js";
 import { run } from "./commands/run.js";
@@ -19,7 +20,7 @@ import { EXIT_CODES, exitCodeOf, type ExitCode } from "./exit-codes.js";
 import { helpText } from "./help.js";
 import { createOutput, redactor, type Streams } from "./output.js";
 
-const COMMANDS: Record<CommandName, Command> = { now, list, restore, verify, status, prune, run };
+const COMMANDS: Record<CommandName, Command> = { now, list, restore, verify, drill, status, prune, run };
 
 // A notify URL is a secret too: healthchecks.io and most webhooks carry their token in it.
 const SECRET_VARIABLES = ["S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "BACKUP_PASSPHRASE", "BACKUP_NOTIFY_URL"];

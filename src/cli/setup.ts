@@ -1,18 +1,22 @@
 /** Turns a configuration into a working backupper: the storage adapter, and the source detected from the file itself. */
+import { tmpdir } from "node:os";
+import { dirname, resolve } from "node:path";
 import { s3Adapter } from "../adapters/s3.js";
 import { fsAdapter } from "../adapters/fs.js";
 import { createBackupper, type Backupper } from "../backupper.js";
 import type { BackupHooks } from "../events.js";
 import { BackupError, ConfigError } from "../errors.js";
 import { fileSource } from "../sources/file.js";
-import { sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
+import { sqliteOrFileDrill, sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
 import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
 import { notifyOn } from "../notify/listen.js";
 import { createNotifier, type Notifier } from "../notify/notifier.js";
 import { resolveNotify } from "../notify/options.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
-import { loadEncryption, type KeyReport } from "./encryption.js";
+import { loadEncryption } from "./encryption.js";
+import type { Output } from "./output.js";
+import { reportRetries } from "./retries.js";
 
 type SourceKind = "sqlite" | "file";
 
@@ -66,28 +70,34 @@ export interface Setup {
 }
 
 /** The alerts of `config`, made here rather than by `createBackupper` so that the command can wait for them; failures are warned about. */
-function notifierFor(config: CliConfig, out: KeyReport & { redact(text: string): string }): Notifier {
+function notifierFor(config: CliConfig, out: Output): Notifier {
   const options = resolveNotify(config.notify && { ...config.notify, onError: (error: Error) => out.warn(`backupper: ${error.message}`) });
   return options ? createNotifier(options, { name: config.name, prefix: config.prefix }, out.redact) : { send: () => undefined, idle: async () => undefined };
 }
 
-/** `out` hears what is worth saying but not fatal (a key file others may read), and the secrets read from key files. */
-export async function setUp(config: CliConfig, out: KeyReport & { redact(text: string): string }, on: BackupHooks = {}): Promise<Setup> {
+/**
+ * `out` hears what is worth saying but not fatal (a key file others may read), the secrets read
+ * from key files, and every retry of the storage (unless `on` has its own `retrying`).
+ */
+export async function setUp(config: CliConfig, out: Output, on: BackupHooks = {}): Promise<Setup> {
   const found = config.source === undefined ? undefined : await sourceAt(config.source, config.name);
   const source = found?.source ?? noSource(config.name);
   // A backup takes its kind from the file backed up; a restore from the bytes restored,
   // whatever is at the target now (sqliteOrFileTarget).
   const home = config.source ?? config.to;
   let restored: SourceKind | undefined;
+  // A drill likewise, in a private directory next to the source (whose file system has room for a copy), or in the temp directory without one.
+  const drillParent = config.source === undefined ? tmpdir() : dirname(resolve(config.source));
   const backupper = createBackupper({
     adapter: adapterFor(config.destination),
     source: {
       ...source,
       ...(home === undefined ? {} : { target: (to?: string) => sqliteOrFileTarget(to ?? home, (kind) => (restored = kind)) }),
+      drill: () => sqliteOrFileDrill(drillParent, config.drillQuery),
     },
     ...backupperSettings(config),
     encryption: await loadEncryption(config.encryption, out),
-    on,
+    on: { retrying: reportRetries(out, config.json), ...on },
   });
   const notifier = notifierFor(config, out);
   notifyOn(backupper, notifier);

@@ -15,7 +15,7 @@ import { progressReporter } from "../pipeline/progress.js";
 import { describeStages, type StageFacts } from "../pipeline/stages.js";
 import { encode } from "../pipeline/write.js";
 import type { BackupInfo, BackupMeta, SourceSnapshot } from "../types.js";
-import { anySignal } from "../util/streams.js";
+import { anySignal, cleanupSignal } from "../util/streams.js";
 import { VERSION } from "../version.js";
 
 export type BackupOutcome = { info: BackupInfo; error?: undefined } | { info?: undefined; error: BackupError };
@@ -47,6 +47,14 @@ export async function backup(ctx: Context, req: BackupRequest): Promise<BackupIn
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * For the scheduler: a run that found the lease held did what it should (it emitted `skipped`),
+ * so it is not a failure to retry; every other rejection, a lost lease included, is.
+ */
+export function unlessLeaseHeld(error: unknown): void {
+  if (!(error instanceof LeaseHeldError) || error.lost) throw error;
 }
 
 async function backupWith(ctx: Context, req: BackupRequest, lease: HeldLease | undefined): Promise<BackupInfo> {
@@ -128,8 +136,10 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
     await ctx.storage.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" });
     return meta;
   } catch (error) {
-    // Nothing restorable-looking may remain. Not under `signal`: cleanup must run after an abort too.
-    await ctx.storage.delete([[metaKey, key]]).catch(() => undefined);
+    // Nothing restorable-looking may remain. Not under `signal`: cleanup must run after an abort
+    // too, though then without waiting out an outage (a leftover data object lists as nothing,
+    // and the next prune removes it).
+    await ctx.storage.delete([[metaKey, key]], cleanupSignal(signal)).catch(() => undefined);
     throw error;
   }
 }

@@ -19,9 +19,10 @@ import { basename, dirname, join, resolve } from "node:path";
 import { realpathSync } from "node:fs";
 import { ConfigError, CorruptDataError, SourceError, messageOf, throwIfAborted } from "../errors.js";
 import { refuseIrregular } from "../fsutil/regular-file.js";
-import type { RestoreTarget, Source, SourceSnapshot } from "../types.js";
+import type { DrillScratch, RestoreTarget, Source, SourceSnapshot } from "../types.js";
 import { fileSource, fileTarget } from "./file.js";
-import { headerProblem, integrityProblems } from "./sqlite/check.js";
+import { drillScratch } from "./drill-scratch.js";
+import { drillChecks, headerProblem, integrityProblems } from "./sqlite/check.js";
 import { loadRuntimeDriver, recogniseHandle, type SqliteDriver, type SqliteHandle } from "./sqlite/driver.js";
 import { isSqliteHeader, readHeader } from "./sqlite/header.js";
 
@@ -48,8 +49,17 @@ export interface SqliteSourceOptions {
    * restore always gets `integrity_check`. `false` checks neither.
    */
   integrityCheck?: boolean | "full";
-  /** Directory for the snapshot temp file (default: the database's own directory). */
+  /**
+   * Directory for the snapshot temp file and for a drill's private copy (default: the database's
+   * own directory, whose file system has room for a copy; /tmp is often a small tmpfs).
+   */
   tempDir?: string;
+  /**
+   * A query `drill()` runs on the restored copy after `PRAGMA integrity_check`, such as
+   * `SELECT count(*) FROM jobs`; the first column of its first row is reported as the check's
+   * `value`. The copy is opened read-only. A query that fails fails the drill.
+   */
+  drillQuery?: string;
 }
 
 function samePath(a: string, b: string): boolean {
@@ -99,6 +109,9 @@ function checkOptions(opts: SqliteSourceOptions): SqliteHandle | undefined {
   }
   if (opts.tempDir !== undefined && (typeof opts.tempDir !== "string" || opts.tempDir === "")) {
     throw new ConfigError("tempDir", "must be a directory path");
+  }
+  if (opts.drillQuery !== undefined && (typeof opts.drillQuery !== "string" || opts.drillQuery.trim() === "")) {
+    throw new ConfigError("drillQuery", "must be an SQL query such as \"SELECT count(*) FROM jobs\"");
   }
   if (opts.db === undefined) return undefined;
   const handle = recogniseHandle(opts.db);
@@ -203,7 +216,9 @@ export function sqliteSource(opts: SqliteSourceOptions): Source {
     });
   }
 
-  return { name, snapshot, target };
+  const drill = () => drillScratch(tempDir, (file) => drillChecks(() => driver("check the drill of"), file, opts.drillQuery));
+
+  return { name, snapshot, target, drill };
 }
 
 /**
@@ -224,5 +239,18 @@ export function sqliteOrFileTarget(path: string, restored?: (kind: "sqlite" | "f
       await checkRestored(staged, path, true, () => driverFor(undefined, "check the restore for", path));
       restored?.("sqlite");
     },
+  });
+}
+
+/**
+ * A drill's scratch place under `parent` for a backup of either kind, told apart by the restored
+ * bytes as `sqliteOrFileTarget` does: a SQLite database gets `sqliteSource`'s drill checks
+ * (header, `PRAGMA integrity_check`, `query`), other bytes none beyond verify, except that a
+ * `query` there fails: it was asked of a database the backup is not.
+ */
+export function sqliteOrFileDrill(parent: string, query: string | undefined): Promise<DrillScratch> {
+  return drillScratch(parent, async (file) => {
+    if (isSqliteHeader(await readHeader(file, "restored file"))) return drillChecks(() => driverFor(undefined, "check the drill of", file), file, query);
+    return query === undefined ? [] : [{ name: "query", ok: false, detail: `${query}: the backup is not a SQLite database` }];
   });
 }

@@ -2,11 +2,12 @@
  * The one boundary between the core and a storage adapter. Whatever an adapter does, the core
  * sees only this: failures normalised to the error family (`toAdapterError`), an abort of the
  * caller's signal as an `AbortedError`, keys checked before the adapter is called, read errors
- * of a `get` body mapped the same way as the call's own, deletes confirmed, and optional
+ * of a `get` body mapped the same way as the call's own, deletes confirmed, every retry the
+ * adapter reports passed to one listener (the backupper's `retrying` event), and optional
  * features declared once as capabilities instead of probed at each call site.
  */
 import { AdapterError, toAdapterError } from "../errors.js";
-import type { Body, CleanupOptions, ConditionalPutResult, GetResult, ListEntry, PutCondition, PutOptions, StorageAdapter } from "../types.js";
+import type { Body, CleanupOptions, ConditionalPutResult, GetResult, ListEntry, PutCondition, PutOptions, RetryNotice, StorageAdapter } from "../types.js";
 import { tap } from "../util/streams.js";
 import { checkKey } from "./key.js";
 
@@ -47,7 +48,7 @@ function commonPrefix(keys: readonly string[]): string {
   return prefix;
 }
 
-export function guardStorage(raw: StorageAdapter): GuardedStorage {
+export function guardStorage(raw: StorageAdapter, onRetry: (notice: RetryNotice) => void = () => undefined): GuardedStorage {
   const { name } = raw;
   const call = async <T>(operation: string, key: string | undefined, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> => {
     try {
@@ -60,7 +61,7 @@ export function guardStorage(raw: StorageAdapter): GuardedStorage {
   const list: GuardedStorage["list"] = (prefix, signal) =>
     call("list", prefix, signal, async () => {
       const entries: ListEntry[] = [];
-      for await (const entry of raw.list(prefix, { signal })) entries.push(entry);
+      for await (const entry of raw.list(prefix, { signal, onRetry })) entries.push(entry);
       return entries;
     });
 
@@ -75,13 +76,13 @@ export function guardStorage(raw: StorageAdapter): GuardedStorage {
 
     async put(key, body, opts) {
       checkKey(key);
-      const { retainUntil } = await call("put", key, opts?.signal, () => raw.put(key, body, opts));
+      const { retainUntil } = await call("put", key, opts?.signal, () => raw.put(key, body, { ...opts, onRetry }));
       return typeof retainUntil === "string" ? { retainUntil } : {};
     },
 
     async putIf(key, body, condition, opts) {
       checkKey(key);
-      const result = await call("put", key, opts?.signal, () => raw.putIf!(key, body, condition, opts));
+      const result = await call("put", key, opts?.signal, () => raw.putIf!(key, body, condition, { ...opts, onRetry }));
       if (result.written && (typeof result.etag !== "string" || result.etag === "")) {
         throw new AdapterError(name, "put", "a conditional put reported success without an etag", { key });
       }
@@ -90,14 +91,14 @@ export function guardStorage(raw: StorageAdapter): GuardedStorage {
 
     async get(key, signal) {
       checkKey(key);
-      const got = await call("get", key, signal, () => raw.get(key, { signal }));
+      const got = await call("get", key, signal, () => raw.get(key, { signal, onRetry }));
       return got && { ...got, body: tap(got.body, () => undefined, (error) => toAdapterError(error, name, "get", key, signal)) };
     },
 
     async delete(groups, signal) {
       const keys = groups.flat();
       keys.forEach(checkKey);
-      for (const group of groups) if (group.length > 0) await call("delete", undefined, signal, () => raw.delete(group, { signal }));
+      for (const group of groups) if (group.length > 0) await call("delete", undefined, signal, () => raw.delete(group, { signal, onRetry }));
       if (keys.length === 0) return;
       // Some providers answer a delete with success and keep the objects: without this
       // listing a prune would report deletions that did not happen.
@@ -109,6 +110,6 @@ export function guardStorage(raw: StorageAdapter): GuardedStorage {
     },
 
     cleanupIncomplete: (prefix, olderThan, opts) =>
-      call("cleanupIncomplete", undefined, opts.signal, () => raw.cleanupIncomplete!(prefix, olderThan, opts)),
+      call("cleanupIncomplete", undefined, opts.signal, () => raw.cleanupIncomplete!(prefix, olderThan, { ...opts, onRetry })),
   };
 }

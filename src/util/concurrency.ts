@@ -21,3 +21,19 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
+
+/** Runs tasks one at a time, each after the one asked for before it has settled. */
+export interface Serial {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+export function createSerial(): Serial {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run(task) {
+      const result = tail.then(task);
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+}

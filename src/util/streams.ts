@@ -108,6 +108,19 @@ export function streamOf(bytes: Uint8Array, chunkSize = 1 << 20): ReadableStream
   );
 }
 
+/** How long a cleanup after an abort may take: long enough for one request, not for an outage. */
+const CLEANUP_AFTER_ABORT_MS = 2_000;
+
+/**
+ * The signal a cleanup (an abort of an upload, the removal of a half-written backup) runs under
+ * once `signal` ended an operation: none when it did not abort (after a failure the cleanup may
+ * wait for the storage like any request), a short deadline when it did, so that an abort ends
+ * every wait at once and the cleanup is still tried.
+ */
+export function cleanupSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  return signal?.aborted ? AbortSignal.timeout(CLEANUP_AFTER_ABORT_MS) : undefined;
+}
+
 /** `AbortSignal.any` where the runtime has it, else an equivalent. */
 export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
   const list = signals.filter((s): s is AbortSignal => s !== undefined);

@@ -10,6 +10,7 @@ import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { s3Adapter, S3Error, type S3AdapterOptions } from "../../src/adapters/s3.js";
 import { BackupError } from "../../src/errors.js";
+import type { RetryNotice } from "../../src/types.js";
 import { secretWatch } from "../helpers/s3-secrets.js";
 
 const ENDPOINT = "http://s3.test";
@@ -151,8 +152,8 @@ describe("throttling and server errors", () => {
     expect(sleeps).toEqual([3000]);
   });
 
-  it("does not retry 403 AccessDenied or 400 validation errors", async () => {
-    for (const [code, status, auth] of [["AccessDenied", 403, true], ["InvalidArgument", 400, false]] as const) {
+  it("does not retry 403 AccessDenied, 400 validation errors or a missing bucket", async () => {
+    for (const [code, status, auth] of [["AccessDenied", 403, true], ["InvalidArgument", 400, false], ["NoSuchBucket", 404, false]] as const) {
       const sleeps: number[] = [];
       const seen = fake(() => xmlError(code, status));
       const err = await failure(adapter({}, sleeps).put("k", new Uint8Array([1])));
@@ -172,6 +173,111 @@ describe("throttling and server errors", () => {
     const err = await failure(slow.put("k", new Uint8Array([1]), { signal: controller.signal }));
     expect(BackupError.is(err, "ABORTED")).toBe(true);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe("retries bounded by time (retryFor)", () => {
+  /** The adapter without the suite's attempt limit and fake sleep: real waits, bounded by `retryFor` only. */
+  const timed = (overrides: Partial<S3AdapterOptions>) =>
+    s3Adapter({ bucket: BUCKET, region: "us-east-1", endpoint: ENDPOINT, forcePathStyle: true, accessKeyId: "AKIAFAULTTEST", secretAccessKey: SECRET, fetch: watch.fetch(), ...overrides });
+
+  it("retries a storage that refuses connections until retryFor is spent, reporting each wait, then fails saying for how long", async () => {
+    const seen = fake(() => HttpResponse.error());
+    const notices: RetryNotice[] = [];
+    const started = Date.now();
+    const err = await failure(timed({ retryFor: 1200, retry: { baseDelayMs: 20, maxDelayMs: 200 } }).put("k", new Uint8Array([1]), { onRetry: (n) => void notices.push(n) }));
+    const took = Date.now() - started;
+    expect(err).toBeInstanceOf(S3Error);
+    expect(took).toBeGreaterThanOrEqual(1200);
+    expect(took).toBeLessThan(1200 + 1500);
+    expect((err as Error).message).toMatch(/storage unreachable for 1\.\ds \(/);
+    expect(err).toMatchObject({ operation: "put", key: "k", attempts: seen.length });
+    expect((err as S3Error).retriedForMs).toBeGreaterThanOrEqual(1200);
+    // One notice per retry: the attempt that failed, its wait, and how long the storage has been failing.
+    expect(notices).toHaveLength(seen.length - 1);
+    expect(notices.map((n) => n.attempt)).toEqual(notices.map((_, i) => i + 1));
+    expect(notices.every((n) => n.operation === "put" && n.key === "k" && n.status === undefined && n.waitMs <= 200)).toBe(true);
+    expect(notices.at(-1)!.failingForMs).toBeGreaterThan(notices[0]!.failingForMs);
+  });
+
+  it("keeps maxAttempts as an upper bound when set", async () => {
+    const seen = fake(() => xmlError("ServiceUnavailable", 503));
+    const err = await failure(timed({ retryFor: 60_000, maxAttempts: 3, retry: { baseDelayMs: 1 } }).put("k", new Uint8Array([1])));
+    expect(err).toMatchObject({ s3Code: "ServiceUnavailable", status: 503, attempts: 3 });
+    expect(seen).toHaveLength(3);
+  });
+
+  it("reports answered failures with their status and code, and says the storage kept failing", async () => {
+    fake(() => xmlError("SlowDown", 503));
+    const notices: RetryNotice[] = [];
+    const err = await failure(timed({ retryFor: 1100, retry: { baseDelayMs: 50, maxDelayMs: 100 } }).list("p/", { onRetry: (n) => void notices.push(n) })[Symbol.asyncIterator]().next());
+    expect((err as Error).message).toMatch(/storage kept failing for 1\.\ds: SlowDown happened/);
+    expect(notices[0]).toMatchObject({ operation: "list", code: "SlowDown", reason: "503 SlowDown", status: 503, attempt: 1 });
+  });
+
+  it("retryFor 0 turns retries off", async () => {
+    const seen = fake(() => HttpResponse.error());
+    const err = await failure(timed({ retryFor: 0 }).put("k", new Uint8Array([1])));
+    expect(err).toMatchObject({ attempts: 1, retriedForMs: undefined });
+    expect(seen).toHaveLength(1);
+  });
+
+  it("gives requests that start failing during the same outage no new budget: cleanup after a give-up fails at once", async () => {
+    const seen = fake(() => HttpResponse.error());
+    const s3 = timed({ retryFor: 1000, retry: { baseDelayMs: 20, maxDelayMs: 100 } });
+    await failure(s3.put("k", new Uint8Array([1])));
+    const before = seen.length;
+    const started = Date.now();
+    const err = await failure(s3.delete(["k"]));
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(seen.length - before).toBe(1);
+    expect((err as Error).message).toMatch(/request to http:\/\/s3\.test failed/);
+  });
+
+  it("starts a new budget once the storage answers again", async () => {
+    let down = true;
+    fake(() => (down ? HttpResponse.error() : ok()));
+    const s3 = timed({ retryFor: 800, retry: { baseDelayMs: 20, maxDelayMs: 100 } });
+    await failure(s3.put("k", new Uint8Array([1])));
+    down = false;
+    await s3.put("k", new Uint8Array([1]));
+    down = true;
+    const notices: RetryNotice[] = [];
+    const started = Date.now();
+    await failure(s3.put("k", new Uint8Array([1]), { onRetry: (n) => void notices.push(n) }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(notices.length).toBeGreaterThan(2);
+  });
+
+  it("ends the waits of requests that found the storage unreachable as soon as another request gets an answer", async () => {
+    const seen = fake((_, i) => (i === 0 ? HttpResponse.error() : ok()));
+    const s3 = timed({ retry: { baseDelayMs: 5_000, maxDelayMs: 5_000, random: () => 1 } });
+    const started = Date.now();
+    const waiting = s3.put("a", new Uint8Array([1]));
+    await new Promise((r) => setTimeout(r, 100));
+    await s3.put("b", new Uint8Array([2]));
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(seen).toHaveLength(3);
+  });
+
+  it("keeps the backoff of an answered failure (503) when another request gets an answer", async () => {
+    fake((_, i) => (i === 0 ? xmlError("SlowDown", 503) : ok()));
+    const s3 = timed({ retry: { baseDelayMs: 800, maxDelayMs: 800, random: () => 1 } });
+    const started = Date.now();
+    const waiting = s3.put("a", new Uint8Array([1]));
+    await new Promise((r) => setTimeout(r, 100));
+    await s3.put("b", new Uint8Array([2]));
+    await waiting;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+  });
+
+  it("fails at once, without retrying, when the request cannot even be made (a header value fetch refuses)", async () => {
+    const seen = fake(() => ok());
+    const err = await failure(timed({ sessionToken: "bad\nvalue" }).put("k", new Uint8Array([1])));
+    expect(err).toBeInstanceOf(S3Error);
+    expect((err as Error).message).toMatch(/could not make the request/);
+    expect(seen).toHaveLength(0);
   });
 });
 

@@ -19,6 +19,7 @@ import {
 import { md5Base64, sha256Hex } from "../../src/adapters/s3/hash.js";
 import { resolveS3Options as resolveOptions } from "../../src/adapters/s3/options.js";
 import { partSizeFor } from "../../src/adapters/s3/put.js";
+import { formatSpan } from "../../src/adapters/s3/retry.js";
 import { decodeXml, escapeXml, xmlBlocks, xmlText } from "../../src/adapters/s3/xml.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 
@@ -58,6 +59,8 @@ describe("options", () => {
     [{ ...base, multipartThreshold: 9 * MiB }, "multipartThreshold"],
     [{ ...base, concurrency: 0 }, "concurrency"],
     [{ ...base, maxAttempts: 0 }, "maxAttempts"],
+    [{ ...base, retryFor: -1 }, "retryFor"],
+    [{ ...base, retryFor: 1.5 }, "retryFor"],
     [{ ...base, retry: { baseDelayMs: -1 } }, "retry.baseDelayMs"],
     [{ ...base, fetch: "fetch" }, "fetch"],
   ])("rejects %# naming the option", (opts, option) => {
@@ -78,8 +81,8 @@ describe("options", () => {
     );
   });
 
-  it("defaults: 8 MiB parts, threshold = part size, 4 in flight, 5 attempts", () => {
-    expect(resolveOptions(base)).toMatchObject({ partSize: 8 * MiB, multipartThreshold: 8 * MiB, concurrency: 4, maxAttempts: 5 });
+  it("defaults: 8 MiB parts, threshold = part size, 4 in flight, retries for 5 minutes with no attempt limit", () => {
+    expect(resolveOptions(base)).toMatchObject({ partSize: 8 * MiB, multipartThreshold: 8 * MiB, concurrency: 4, maxAttempts: Infinity, retryFor: 300_000 });
   });
 });
 
@@ -158,5 +161,11 @@ describe("types", () => {
     expectTypeOf<AwsCredentialIdentityProvider>().toExtend<NonNullable<S3AdapterOptions["credentials"]>>();
     const provider: AwsCredentialIdentityProvider = async () => ({ accessKeyId: "A", secretAccessKey: "B", expiration: new Date() });
     expect(() => s3Adapter({ bucket: "bkt", region: "us-east-1", credentials: provider })).not.toThrow();
+  });
+});
+
+describe("formatSpan", () => {
+  it("prints how long retries went on as restic and Go print durations", () => {
+    expect([4_960, 59_949, 60_000, 120_000, 125_400, 3_723_000].map(formatSpan)).toEqual(["5.0s", "59.9s", "1m0s", "2m0s", "2m5s", "1h2m3s"]);
   });
 });

@@ -60,10 +60,11 @@ describe("environment variables", () => {
       S3_ENDPOINT: "http://minio:9000",
       S3_FORCE_PATH_STYLE: "false",
       S3_SESSION_TOKEN: "token",
+      S3_RETRY_FOR: "2m30s",
       BACKUP_NAME: "jobs",
     });
     expect(c).toMatchObject({ name: "jobs", prefix: "db/", retention: 14, interval: 3_600_000, source: undefined });
-    expect(s3Options(c)).toMatchObject({ endpoint: "http://minio:9000", forcePathStyle: false, sessionToken: "token" });
+    expect(s3Options(c)).toMatchObject({ endpoint: "http://minio:9000", forcePathStyle: false, sessionToken: "token", retryFor: 150_000 });
   });
 
   const bad: Array<[string, string]> = [
@@ -73,6 +74,9 @@ describe("environment variables", () => {
     ["S3_ENDPOINT", "ftp://example.com"],
     ["S3_ENDPOINT", "not a url"],
     ["S3_FORCE_PATH_STYLE", "perhaps"],
+    ["S3_RETRY_FOR", "forever"],
+    ["S3_RETRY_FOR", "-5m"],
+    ["S3_RETRY_FOR", "30d"],
     ["S3_BACKUP_INTERVAL", "soon"],
     ["S3_BACKUP_INTERVAL", "-5"],
     ["S3_BACKUP_INTERVAL", "99999999999"],
@@ -305,7 +309,7 @@ describe("exit codes", () => {
 
 describe("properties", () => {
   it("no configuration error ever contains the secret key or session token", () => {
-    const variables = ["S3_BACKUP_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_BACKUP_INTERVAL", "S3_BACKUP_RETENTION", "S3_BACKUP_PREFIX", "BACKUP_NAME"];
+    const variables = ["S3_BACKUP_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_RETRY_FOR", "S3_BACKUP_INTERVAL", "S3_BACKUP_RETENTION", "S3_BACKUP_PREFIX", "BACKUP_NAME"];
     fc.assert(
       fc.property(
         fc.string({ minLength: 8 }).filter((s) => s.trim().length >= 8),

@@ -172,6 +172,8 @@ describe.each(adapters)("lease on %s", (_label, makeAdapter) => {
     const running = holder.backup();
     scheduled.start();
     await sleep(300);
+    // Not retried like a failure (after a minute): the next run is the regular one, an interval on.
+    expect(scheduled.status().nextRun!.getTime()).toBeGreaterThan(Date.now() + 30 * 60_000);
     await scheduled.stop();
     await running;
     expect(skipped).toHaveLength(1);

@@ -28,13 +28,15 @@ const LAYERS: Array<[name: string, pattern: RegExp]> = [
   ["catalog, options", /^(catalog|options)\.ts$/],
   ["context", /^context\.ts$/],
   ["operations", /^operations\//],
+  ["status", /^status\.ts$/],
+  ["drills, metrics", /^(drills\.ts|metrics\/)/],
   ["backupper", /^backupper\.ts$/],
   ["entries", /^(index|fs|sqlite|testing)\.ts$/],
   ["cli", /^cli\//],
 ];
 
 /** The layers of the core, which runs on every runtime. */
-const PORTABLE = ["util", "codec", "format", "storage", "retention", "pipeline", "lease, notify", "catalog, options", "context", "operations"];
+const PORTABLE = ["util", "codec", "format", "storage", "retention", "pipeline", "lease, notify", "catalog, options", "context", "operations", "status", "drills, metrics"];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -4,19 +4,21 @@
  * are always whole `Uint8Array`s. Responses other than 2xx become `S3Error`s; the caller's
  * `read` turns a 2xx response into a value inside the retry loop, so a body that fails
  * half-read, or a 200 that carries an `<Error>` document, is retried like any transient
- * failure; an answer too long or malformed to use (an `XmlError`) is not. Every request
+ * failure; an answer too long or malformed to use (an `XmlError`) is not. A request that cannot
+ * even be built (a header value fetch refuses) fails at once: no retry would change it. Every request
  * this adapter makes may be repeated: GET, PUT and DELETE are idempotent, and
  * CreateMultipartUpload/CompleteMultipartUpload are retried as the AWS SDKs retry them (a
  * lost Create answer can leave one extra upload for the bucket's lifecycle rule).
  */
 
 import { BackupError, messageOf, toAbortedError } from "../../errors.js";
+import type { RetryNotice } from "../../types.js";
 import { anySignal } from "../../util/streams.js";
 import { createSigner, type Signer } from "./credentials.js";
-import { parseErrorDocument, S3Error } from "./errors.js";
+import { parseErrorDocument, S3Error, type S3ErrorDetails } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
 import type { ResolvedS3Options } from "./options.js";
-import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
+import { createRetryPolicy, formatSpan, isRetryable, type RetryPolicy } from "./retry.js";
 import { readXml, XmlError } from "./xml.js";
 
 interface S3Request {
@@ -45,13 +47,23 @@ export class ResponseFailure extends Error {
   }
 }
 
+type RetryListener = ((notice: RetryNotice) => void) | undefined;
+
 export interface S3Client {
   readonly bucket: string;
   readonly policy: RetryPolicy;
   readonly options: ResolvedS3Options;
+  /** Hears every retry of this client's requests (one operation's `onRetry`). */
+  readonly onRetry: RetryListener;
   request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T>;
+  /** The same client (credentials, clock correction, outage), reporting its retries to `onRetry`. */
+  reporting(onRetry: RetryListener): S3Client;
   /** An `S3Error` for something the adapter itself found wrong with an answer. */
-  error(req: Pick<S3Request, "operation" | "key">, message: string, extra?: { cause?: unknown; attempts?: number }): S3Error;
+  error(
+    req: Pick<S3Request, "operation" | "key">,
+    message: string,
+    extra?: Pick<S3ErrorDetails, "cause" | "attempts" | "retriedForMs" | "s3Code" | "status" | "requestId">,
+  ): S3Error;
 }
 
 /** RFC 3986 encoding (SigV4's): every byte but the unreserved ones percent-encoded. */
@@ -80,6 +92,25 @@ function networkMessage(err: unknown): string {
     parts.push(typeof code === "string" && !text.includes(code) ? `${text} (${code})` : text);
   }
   return parts.join(": ");
+}
+
+/**
+ * A network failure as a code and a few words: `ECONNREFUSED 127.0.0.1:7480` from undici's
+ * `fetch failed` ← `connect ECONNREFUSED 127.0.0.1:7480`; the innermost message when no cause
+ * carries a code (Bun, Deno, a test's TypeError).
+ */
+export function networkFailure(err: unknown): { code: string; reason: string } {
+  let code = "NETWORK";
+  let reason = messageOf(err);
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    const text = messageOf(e);
+    if (typeof c === "string") {
+      code = c;
+      reason = text.includes(c) ? text.slice(text.indexOf(c)) : `${c}: ${text}`;
+    } else if (code === "NETWORK") reason = text;
+  }
+  return { code, reason };
 }
 
 /** An error document's Code, Message and RequestId come first; the rest of a body is not read. */
@@ -120,7 +151,7 @@ async function readFailure(res: Response): Promise<ResponseFailure> {
 
 export function createClient(options: ResolvedS3Options, now: () => number = Date.now): S3Client {
   const signer: Signer = createSigner(options.credentials, options.region, options.credentialRefreshMarginMs, now);
-  const policy = createRetryPolicy(options.maxAttempts, options.retry);
+  const policy = createRetryPolicy(options, options.retry, now);
   const fetchFn = options.fetch;
   // The server's clock minus ours, learned from a RequestTimeTooSkewed answer and kept.
   let skewMs = 0;
@@ -128,13 +159,14 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
   const error: S3Client["error"] = (req, message, extra) =>
     new S3Error(message, { operation: req.operation, bucket: options.bucket, key: req.key, ...extra });
 
-  async function request<T>(req: S3Request, read: (res: Response) => Promise<T>): Promise<T> {
+  async function request<T>(req: S3Request, read: (res: Response) => Promise<T>, onRetry: RetryListener): Promise<T> {
     // The URL parser would collapse these segments, signing and addressing another object.
     if (req.key?.split("/").some((s) => s === "." || s === "..")) {
       throw error(req, `keys with "." or ".." path segments cannot be addressed in a URL: ${JSON.stringify(req.key)}`);
     }
     const url = options.bucketUrl + (req.key === undefined ? "" : `/${encodeComponent(req.key).replace(/%2F/g, "/")}`) + encodeQuery(req.query ?? {});
     const payloadHash = req.bodySha256 ?? (req.body ? await sha256Hex(req.body) : EMPTY_SHA256);
+    const budget = policy.budget();
     let skewCorrected = false;
     let credentialsRefreshed = false;
     for (let attempt = 1; ; attempt++) {
@@ -151,12 +183,9 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
       let retryAfter: string | null = null;
       let res: Response | undefined;
       const timeout = new AbortController();
-      const timer = setTimeout(
-        () => timeout.abort(new Error(`no answer within ${options.requestTimeoutMs} ms`)),
-        options.requestTimeoutMs,
-      );
+      let signed: Request;
       try {
-        const signed = await sign({
+        signed = await sign({
           url,
           method: req.method,
           headers: { ...req.headers, "x-amz-content-sha256": payloadHash },
@@ -164,8 +193,19 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
           signal: anySignal([req.signal, timeout.signal]),
           datetime: amzDate(now() + skewMs),
         });
+      } catch (cause) {
+        throw error(req, `could not make the request: ${messageOf(cause)}`, { cause });
+      }
+      const timer = setTimeout(
+        () => timeout.abort(new Error(`no answer within ${options.requestTimeoutMs} ms`)),
+        options.requestTimeoutMs,
+      );
+      try {
         res = await fetchFn(signed);
-        if (res.ok) return await read(res);
+        if (res.ok) {
+          policy.answered();
+          return await read(res);
+        }
         retryAfter = res.headers.get("retry-after");
         failure = await readFailure(res);
         const serverDate = Date.parse(res.headers.get("date") ?? "");
@@ -190,16 +230,27 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
         clearTimeout(timer);
       }
       const transient = failure ? isRetryable(failure.status, failure.s3Code) : true;
-      if (transient && canRetry) {
-        await policy.wait(attempt, retryAfter, req.signal);
+      if (!transient) policy.answered();
+      const wait = transient ? budget.fail(attempt, retryAfter) : undefined;
+      if (wait !== undefined) {
+        const what = failure
+          ? { code: failure.s3Code ?? `HTTP ${failure.status}`, reason: `${failure.status}${failure.s3Code ? ` ${failure.s3Code}` : ""}` }
+          : timeout.signal.aborted
+            ? { code: "TIMEOUT", reason: `no answer within ${options.requestTimeoutMs} ms` }
+            : networkFailure(networkError);
+        onRetry?.({ operation: req.operation, key: req.key, ...what, status: failure?.status, attempt, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
+        await policy.sleep(wait, req.signal, failure === undefined);
         continue;
       }
+      // Said only when retries went on for a while: "for 0.0s" would be noise.
+      const span = budget.failingForMs;
+      const lasted = attempt > 1 && span >= 1000 ? formatSpan(span) : undefined;
       if (failure) {
         const expectedRegion = failure.region && failure.region !== options.region ? failure.region : undefined;
         const message = expectedRegion
           ? `signing region ${JSON.stringify(options.region)} is wrong, the server expects ${JSON.stringify(expectedRegion)}: set region (the credentials were not checked)`
           : failure.serverMessage || failure.s3Code || `HTTP ${failure.status}`;
-        throw new S3Error(message, {
+        throw new S3Error(lasted && transient ? `storage kept failing for ${lasted}: ${message}` : message, {
           operation: req.operation,
           bucket: options.bucket,
           key: req.key,
@@ -207,12 +258,28 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
           status: failure.status,
           requestId: failure.requestId,
           attempts: attempt,
+          retriedForMs: attempt > 1 ? span : undefined,
           expectedRegion,
         });
       }
-      throw error(req, `request to ${new URL(url).origin} failed: ${networkMessage(networkError)}`, { cause: networkError, attempts: attempt });
+      const unreachable = lasted ? `storage unreachable for ${lasted} (${timeout.signal.aborted ? `no answer within ${options.requestTimeoutMs} ms` : networkFailure(networkError).reason}): ` : "";
+      // After retries the cause chain stays in `cause`; the message says what the last one met.
+      throw error(req, `${unreachable}request to ${new URL(url).origin} failed${unreachable ? "" : `: ${networkMessage(networkError)}`}`, {
+        cause: networkError,
+        attempts: attempt,
+        retriedForMs: attempt > 1 ? span : undefined,
+      });
     }
   }
 
-  return { bucket: options.bucket, policy, options, request, error };
+  const client = (onRetry: RetryListener): S3Client => ({
+    bucket: options.bucket,
+    policy,
+    options,
+    onRetry,
+    request: (req, read) => request(req, read, onRetry),
+    reporting: client,
+    error,
+  });
+  return client(undefined);
 }

@@ -19,14 +19,15 @@ import { md5Base64 } from "./hash.js";
 
 const LOST_RACE = new Set(["PreconditionFailed", "ConditionalRequestConflict"]);
 
-type PutIf = (key: string, body: Uint8Array, condition: PutCondition, opts?: PutOptions) => Promise<ConditionalPutResult>;
+type PutIf = (client: S3Client, key: string, body: Uint8Array, condition: PutCondition, opts?: PutOptions) => Promise<ConditionalPutResult>;
 
 const unquote = (etag: string) => etag.replace(/^"(.*)"$/, "$1");
 
-export function conditionalPut(client: S3Client): PutIf {
+/** The conditional put of one adapter, which remembers whether its server wants `If-Match` unquoted. */
+export function conditionalPut(): PutIf {
   let unquoted = false;
 
-  const attempt = async (key: string, body: Uint8Array, condition: Record<string, string>, opts: PutOptions): Promise<ConditionalPutResult> => {
+  const attempt = async (client: S3Client, key: string, body: Uint8Array, condition: Record<string, string>, opts: PutOptions): Promise<ConditionalPutResult> => {
     const headers: Record<string, string> = {
       "content-type": opts.contentType ?? "application/octet-stream",
       ...client.options.createHeaders,
@@ -45,10 +46,10 @@ export function conditionalPut(client: S3Client): PutIf {
     }
   };
 
-  return async (key, body, condition, opts = {}) => {
-    if ("ifNoneMatch" in condition) return attempt(key, body, { "if-none-match": "*" }, opts);
+  return async (client, key, body, condition, opts = {}) => {
+    if ("ifNoneMatch" in condition) return attempt(client, key, body, { "if-none-match": "*" }, opts);
     const tag = unquoted ? unquote(condition.ifMatch) : condition.ifMatch;
-    const result = await attempt(key, body, { "if-match": tag }, opts);
+    const result = await attempt(client, key, body, { "if-match": tag }, opts);
     if (result.written || unquoted || tag === unquote(tag)) return result;
     const current = await client
       .request({ operation: "put (check etag)", method: "HEAD", key, headers: client.options.keyHeaders, signal: opts.signal }, etagOf)
@@ -58,6 +59,6 @@ export function conditionalPut(client: S3Client): PutIf {
       });
     if (current !== condition.ifMatch) return result;
     unquoted = true;
-    return attempt(key, body, { "if-match": unquote(tag) }, opts);
+    return attempt(client, key, body, { "if-match": unquote(tag) }, opts);
   };
 }

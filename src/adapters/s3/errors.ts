@@ -32,6 +32,8 @@ export interface S3ErrorDetails {
   requestId?: string | undefined;
   /** How many requests were made before giving up. */
   attempts?: number | undefined;
+  /** For how long, in ms, the failures went on before the adapter gave up retrying. */
+  retriedForMs?: number | undefined;
   /** The signing region the server asked for, when it refused the configured one. */
   expectedRegion?: string | undefined;
   cause?: unknown;
@@ -44,6 +46,8 @@ export class S3Error extends AdapterError {
   readonly requestId: string | undefined;
   readonly bucket: string;
   readonly attempts: number | undefined;
+  /** For how long, in ms, the failures went on before the adapter gave up retrying (undefined: no retry). */
+  readonly retriedForMs: number | undefined;
   readonly expectedRegion: string | undefined;
 
   constructor(message: string, details: S3ErrorDetails) {
@@ -62,6 +66,7 @@ export class S3Error extends AdapterError {
     this.requestId = details.requestId;
     this.bucket = details.bucket;
     this.attempts = details.attempts;
+    this.retriedForMs = details.retriedForMs;
     this.expectedRegion = details.expectedRegion;
   }
 

@@ -2,13 +2,22 @@
  * GetObject as a stream that survives a broken connection: GET is idempotent, so when the
  * body stops short of its Content-Length (or the connection resets) the rest is fetched with
  * a Range request from the byte already delivered, pinned to the same object by `If-Match`
- * on its ETag. The reader sees one continuous stream, or an error once retries run out.
+ * on its ETag, so a replaced object is never spliced onto the old one's bytes. Breaks and the
+ * resuming requests share the adapter's retry budget (`retryFor`), which starts over once a
+ * resume delivers bytes. The reader sees one continuous stream, or an error once retries run out.
  */
 
 import { toAbortedError } from "../../errors.js";
 import type { GetOptions, GetResult } from "../../types.js";
-import { drain, type S3Client } from "./client.js";
+import { drain, networkFailure, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
+import { formatSpan } from "./retry.js";
+
+class BodyStall extends Error {
+  constructor(ms: number) {
+    super(`no bytes within ${ms} ms`);
+  }
+}
 
 export async function getObject(client: S3Client, key: string, opts: GetOptions = {}): Promise<GetResult | null> {
   const { signal } = opts;
@@ -40,18 +49,43 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
   const etag = res.headers.get("etag");
   let delivered = 0;
   let failures = 0;
+  let deliveredAtFailure = 0;
+  const budget = client.policy.budget();
   let reader = (res.body ?? new Blob([]).stream()).getReader();
 
   const resume = async (cause: unknown): Promise<void> => {
     reader.cancel().catch(() => undefined);
     if (signal?.aborted) throw toAbortedError(signal.reason);
+    // A resume that delivered bytes was a success: the time the next break may take starts
+    // afresh (`maxAttempts`, when set, still counts every break of the download).
+    if (delivered > deliveredAtFailure) budget.reset();
+    deliveredAtFailure = delivered;
     failures++;
     const truncated = `body broke off after ${delivered}${size === undefined ? "" : ` of ${size}`} bytes`;
-    if (decoded || failures >= client.policy.maxAttempts) throw client.error({ operation, key }, truncated, { cause, attempts: failures });
-    await client.policy.wait(failures, null, signal);
+    const wait = decoded ? undefined : budget.fail(failures, null);
+    if (wait === undefined) {
+      const span = budget.failingForMs;
+      const lasted = failures > 1 && span >= 1000 ? `storage unreachable for ${formatSpan(span)}: ` : "";
+      throw client.error({ operation, key }, lasted + truncated, { cause, attempts: failures, retriedForMs: failures > 1 ? span : undefined });
+    }
+    const what =
+      cause === undefined
+        ? { code: "TRUNCATED", reason: truncated }
+        : cause instanceof BodyStall
+          ? { code: "TIMEOUT", reason: cause.message }
+          : networkFailure(cause);
+    client.onRetry?.({ operation: `${operation} (resume)`, key, ...what, status: undefined, attempt: failures, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
+    await client.policy.sleep(wait, signal, true);
     const headers: Record<string, string> = { ...keyHeaders, range: `bytes=${delivered}-` };
     if (etag) headers["if-match"] = etag;
-    const next = await client.request({ operation: `${operation} (resume)`, method: "GET", key, headers, signal }, async (r) => r);
+    let next: Response;
+    try {
+      next = await client.request({ operation: `${operation} (resume)`, method: "GET", key, headers, signal }, async (r) => r);
+    } catch (err) {
+      if (!(err instanceof S3Error && err.s3Code === "PreconditionFailed")) throw err;
+      const { s3Code, status, requestId } = err;
+      throw client.error({ operation, key }, `${truncated}; the object was replaced since (its ETag changed), so the rest is not read`, { cause: err, s3Code, status, requestId });
+    }
     const range = next.headers.get("content-range");
     if (next.status !== 206 || !range?.startsWith(`bytes ${delivered}-`)) {
       await drain(next);
@@ -60,12 +94,23 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     reader = (next.body ?? new Blob([]).stream()).getReader();
   };
 
+  // A body that stops moving with its socket open would hold a restore forever: after
+  // `requestTimeoutMs` without a byte it is resumed like a broken one.
+  const { requestTimeoutMs } = client.options;
+  const read = () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BodyStall(requestTimeoutMs)), requestTimeoutMs);
+    });
+    return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
+  };
+
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
         let cause: unknown;
         try {
-          const { done, value } = await reader.read();
+          const { done, value } = await read();
           if (!done) {
             delivered += value.length;
             if (size !== undefined && delivered > size) throw client.error({ operation, key }, `body is longer than its Content-Length ${size}`);

@@ -12,6 +12,7 @@ const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
 export const MAX_PARTS = 10_000;
+const DEFAULT_RETRY_FOR = 5 * 60_000;
 
 export interface S3AdapterOptions {
   /** Bucket name. */
@@ -41,7 +42,18 @@ export interface S3AdapterOptions {
   multipartThreshold?: number;
   /** Parts in flight at once (default 4; use at most 2 on R2). Memory is about partSize × (concurrency + 1). */
   concurrency?: number;
-  /** Requests per operation before giving up, first one included (default 5). */
+  /**
+   * For how long, in ms, a failing request is retried (network errors, 5xx, 429, throttling)
+   * before the operation fails with an `S3Error` saying so; counted from the first failure, and
+   * shared by the requests of one outage. 0 turns retries off. Default 300 000 (5 minutes): a
+   * rolling restart of MinIO, Ceph or a proxy, or a failover, is over in seconds to a minute or
+   * two, well inside it, while a dead or mistyped endpoint does not hold a one-shot
+   * `backupper now` for restic's 15 minutes; a scheduled backup that still fails is retried by
+   * the scheduler (`retryFailed`). restic 0.14 gave up after 10 backoff retries (about a
+   * minute), restic ≥ 0.17 after 15 minutes.
+   */
+  retryFor?: number;
+  /** An upper bound on requests per operation, first one included (default: none, `retryFor` bounds retries). */
   maxAttempts?: number;
   /** Backoff tuning. */
   retry?: RetryOptions;
@@ -51,8 +63,9 @@ export interface S3AdapterOptions {
   credentialRefreshMarginMs?: number;
   /**
    * Milliseconds one attempt may take until its answer is read (for a GET: until the headers
-   * arrive; the body then streams on). A server that stops reading an upload would otherwise
-   * stall a backup forever; a timed-out attempt is retried like a network error. Default 120 000.
+   * arrive; the body then streams on, and is resumed when it delivers nothing for as long). A
+   * server that stops reading an upload would otherwise stall a backup forever; a timed-out
+   * attempt is retried like a network error. Default 120 000.
    */
   requestTimeoutMs?: number;
   /**
@@ -78,7 +91,9 @@ export interface ResolvedS3Options {
   partSize: number;
   multipartThreshold: number;
   concurrency: number;
+  /** Infinity when not set. */
   maxAttempts: number;
+  retryFor: number;
   retry: RetryOptions;
   fetch: (request: Request) => Promise<Response>;
   credentialRefreshMarginMs: number;
@@ -189,7 +204,8 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
   const partSize = integer("partSize", opts.partSize, 8 * MiB, MIN_PART_SIZE, MAX_PART_SIZE);
   const multipartThreshold = integer("multipartThreshold", opts.multipartThreshold, partSize, 1, partSize);
   const concurrency = integer("concurrency", opts.concurrency, 4, 1, 64);
-  const maxAttempts = integer("maxAttempts", opts.maxAttempts, 5, 1, 100);
+  const maxAttempts = integer("maxAttempts", opts.maxAttempts, Infinity, 1, 10_000);
+  const retryFor = integer("retryFor", opts.retryFor, DEFAULT_RETRY_FOR, 0, 86_400_000);
   const retry = opts.retry ?? {};
   integer("retry.baseDelayMs", retry.baseDelayMs, 0, 0);
   integer("retry.maxDelayMs", retry.maxDelayMs, 0, 0);
@@ -204,6 +220,7 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
     multipartThreshold,
     concurrency,
     maxAttempts,
+    retryFor,
     retry,
     fetch: fetchFn,
     credentialRefreshMarginMs: integer("credentialRefreshMarginMs", opts.credentialRefreshMarginMs, 5 * 60_000, 0),

@@ -12,6 +12,7 @@
 
 import { throwIfAborted } from "../../errors.js";
 import type { Body, PutOptions } from "../../types.js";
+import { cleanupSignal } from "../../util/streams.js";
 import { bodyChunks, discardBody } from "../body.js";
 import { drain, etagOf, responseFailure, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
@@ -184,7 +185,7 @@ async function multipart(
   } catch (err) {
     stop.abort(err);
     await Promise.all(inflight);
-    await abortUpload(client, key, uploadId);
+    await abortUpload(client, key, uploadId, cleanupSignal(signal));
     throw failure ?? err;
   }
 }
@@ -235,13 +236,14 @@ async function complete(
 
 /**
  * Best effort, and deliberately without the caller's signal: an aborted put must still
- * remove its upload. If even this fails, the bucket's lifecycle rule for incomplete
- * multipart uploads is the last line of defence.
+ * remove its upload (under `cleanupSignal`'s short deadline, so an abort is not held by an
+ * outage). If even this fails, a later prune's cleanup of incomplete uploads, or the bucket's
+ * lifecycle rule, removes it.
  */
-async function abortUpload(client: S3Client, key: string, uploadId: string): Promise<void> {
+async function abortUpload(client: S3Client, key: string, uploadId: string, signal: AbortSignal | undefined): Promise<void> {
   await client
     .request(
-      { operation: "put (abort multipart upload)", method: "DELETE", key, query: { uploadId } },
+      { operation: "put (abort multipart upload)", method: "DELETE", key, query: { uploadId }, signal },
       drain,
     )
     .catch(() => undefined);

@@ -1,9 +1,10 @@
-/** `backupper now`: one backup, then retention, as the seed's `backup now`. */
+/** `backupper now`: one backup, then retention, as the seed's `backup now`; `--textfile` writes the metrics after it, failed or not. */
 import { ConfigError } from "../../errors.js";
 import type { PruneReport } from "../../events.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { infoJson, sizes } from "../output.js";
 import { describeDestination, setUp } from "../setup.js";
+import { thenWriteMetrics } from "../textfile.js";
 import { formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
@@ -12,11 +13,10 @@ export const now: Command = async ({ config, out, signal }) => {
   let pruned: PruneReport | undefined;
   const { backupper, notifier } = await setUp(config, out, { pruned: (report) => (pruned = report) });
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
-  // The alert of this backup's outcome is still being delivered: exiting now would cut it off.
-  const info = await backupper
-    .backup({ signal })
-    .finally(stopProgress)
-    .finally(() => notifier.idle());
+  // The alert of this backup's outcome may still be in flight: it is waited for before the command ends.
+  const info = await thenWriteMetrics(config.textfile, backupper.metrics, out.warn, () => backupper.backup({ signal }).finally(stopProgress)).finally(() =>
+    notifier.idle(),
+  );
   const deleted = pruned?.deleted.map((d) => d.key) ?? [];
   if (config.json) {
     out.json({ backup: infoJson(info), pruned: deleted });

@@ -1,12 +1,16 @@
 /**
  * `backupper status`: what is configured (credentials redacted) and how the backups stand,
  * without a running server; `--max-age` turns it into a freshness check for cron and monitoring.
+ * `--prometheus` prints the metrics instead, `--textfile` writes them for node_exporter. This
+ * process has run nothing, so they are those of the listing (backups, the newest verified one,
+ * retention); the last backup, failure and drill are known to the process that ran them.
  */
 import { EXIT_CODES } from "../exit-codes.js";
 import { FUTURE_TOLERANCE_MS, newestVerified } from "../../retention/policy.js";
 import type { CliConfig } from "../config.js";
 import { sizes } from "../output.js";
 import { describeDestination, setUp } from "../setup.js";
+import { textfile } from "../textfile.js";
 import { describeEncryption } from "../encryption.js";
 import { formatAge, formatDuration } from "../units.js";
 import type { Command } from "./context.js";
@@ -44,6 +48,7 @@ export const status: Command = async ({ config, out, signal }) => {
   const age = newest ? Date.now() - newest.timestamp.getTime() : undefined;
   const stale = config.maxAge === undefined ? undefined : age === undefined || age > config.maxAge;
   const code = stale ? EXIT_CODES.STALE : EXIT_CODES.OK;
+  if (config.textfile !== undefined) await textfile(config.textfile).write(backupper.metrics());
   // `stale` alerts come from here: a process whose backups stopped cannot be the one to say so.
   if (stale) {
     const message = newest ? `the newest verified backup is ${formatDuration(age!)} old, more than ${formatDuration(config.maxAge!)}` : "there is no verified backup";
@@ -51,6 +56,10 @@ export const status: Command = async ({ config, out, signal }) => {
   }
   await notifier.idle();
 
+  if (config.prometheus) {
+    out.line(backupper.metrics().trimEnd());
+    return code;
+  }
   if (config.json) {
     out.json({
       name: config.name,

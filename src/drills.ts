@@ -1,0 +1,54 @@
+/**
+ * Restore drills of one backupper, asked for by hand or scheduled every `drillInterval`. Each
+ * runs under the same `Serial` as the backups, so a drill never overlaps a backup (or its
+ * retention, which could delete the backup being drilled): whichever is asked second waits.
+ */
+import type { Context } from "./context.js";
+import { drill, type DrillOptions } from "./operations/drill.js";
+import { createScheduler, type Scheduler } from "./scheduler.js";
+import type { DrillResult } from "./events.js";
+import type { StatusBook } from "./status.js";
+import type { Serial } from "./util/concurrency.js";
+import { anySignal } from "./util/streams.js";
+
+export interface Drills {
+  run(opts: DrillOptions, scheduled: boolean): Promise<DrillResult>;
+  /** Starts the drill schedule when `drillInterval` is set. */
+  start(keepAlive: boolean): void;
+  /** Stops the schedule and waits for the drills asked for, or aborts them with `abort`. */
+  stop(abort: boolean): Promise<void>;
+}
+
+export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Drills {
+  const pending = new Map<Promise<unknown>, AbortController>();
+  let scheduler: Scheduler | undefined;
+
+  function run(opts: DrillOptions, scheduled: boolean): Promise<DrillResult> {
+    const controller = new AbortController();
+    const signal = anySignal([opts.signal, controller.signal]);
+    const promise = serial.run(() => drill(ctx, { ...opts, signal, scheduled, settled: book.drillSettled, listed: book.listed }));
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    pending.set(settled, controller);
+    void settled.then(() => pending.delete(settled));
+    return promise;
+  }
+
+  return {
+    run,
+    start(keepAlive) {
+      const interval = ctx.options.drillInterval;
+      if (interval === undefined || scheduler?.enabled) return;
+      const pick = ctx.options.drillPick;
+      scheduler = createScheduler({ initialDelay: ctx.options.initialDelay, interval, keepAlive, run: () => run({ pick }, true) });
+      scheduler.start();
+    },
+    async stop(abort) {
+      if (abort) for (const controller of pending.values()) controller.abort(new Error("backupper stopped"));
+      await scheduler?.stop();
+      await Promise.all(pending.keys());
+    },
+  };
+}
