@@ -19,6 +19,8 @@ const INTEGRATION = [
   "test/adapters/s3-memory.test.ts",
   "test/adapters/testing-export.test.ts",
   "test/cli/bin.test.ts",
+  "test/cli/lease-rgw.test.ts",
+  "test/cli/notify-bin.test.ts",
   "test/cli/metrics-promtool.test.ts",
   "test/cli/outage-bin.test.ts",
   "test/cli/review-*.test.ts",

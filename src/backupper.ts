@@ -7,7 +7,7 @@
 import { createContext, type Context } from "./context.js";
 import { BackupInProgressError, toBackupError } from "./errors.js";
 import type { BackupEvents, DrillResult, Listener, PruneReport } from "./events.js";
-import { backup } from "./operations/backup.js";
+import { backup, unlessLeaseHeld } from "./operations/backup.js";
 import { listBackups } from "./operations/list.js";
 import { prune } from "./operations/prune.js";
 import { restore, verify, type RestoreOptions, type RestoreResult, type VerifyResult } from "./operations/restore.js";
@@ -120,7 +120,7 @@ export function createBackupper(options: BackupperOptions): Backupper {
       if (scheduler?.enabled) return;
       const run = async () => {
         if (running) emitter.emit("skipped", { reason: "in-progress" });
-        else await runBackup(undefined, true);
+        else await runBackup(undefined, true).catch(unlessLeaseHeld);
       };
       scheduler = createScheduler({ ...scheduleOf(ctx.options), keepAlive: opts.keepAlive === true, run });
       scheduler.start();

@@ -4,8 +4,10 @@
  * once per backupper; the operations keep no state of their own.
  */
 import { getCodec, type Codec } from "./codec/index.js";
+import { ConfigError } from "./errors.js";
 import { createEmitter, type Emitter } from "./events.js";
 import type { Scope } from "./format/keys.js";
+import { lazyNotifier, notifyOn } from "./notify/listen.js";
 import { resolveBackupperOptions, type BackupperOptions, type ResolvedBackupperOptions } from "./options.js";
 import type { Stage } from "./pipeline/stage.js";
 import { stagesFor } from "./pipeline/stages.js";
@@ -28,13 +30,11 @@ export interface Context {
 export function createContext(input: BackupperOptions): Context {
   const { adapter, source, ...options } = resolveBackupperOptions(input);
   const emitter = createEmitter(options.on);
-  return {
-    storage: guardStorage(adapter, (notice) => emitter.emit("retrying", notice)),
-    scope: { prefix: options.prefix, name: options.name },
-    source,
-    stages: stagesFor(options),
-    codec: () => getCodec(options.codec),
-    emitter,
-    options,
-  };
+  const storage = guardStorage(adapter, (notice) => emitter.emit("retrying", notice));
+  if (options.lease && !storage.capabilities.conditionalPut) {
+    throw new ConfigError("lease", `needs an adapter with conditional puts (putIf), and the ${adapter.name} adapter has none`);
+  }
+  const scope = { prefix: options.prefix, name: options.name };
+  if (options.notify) notifyOn(emitter, lazyNotifier(options.notify, scope));
+  return { storage, scope, source, stages: stagesFor(options), codec: () => getCodec(options.codec), emitter, options };
 }

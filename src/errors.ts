@@ -7,6 +7,7 @@
 export type BackupErrorCode =
   | "CONFIG"
   | "IN_PROGRESS"
+  | "LEASE_HELD"
   | "NOT_FOUND"
   | "INVALID_KEY"
   | "TARGET_EXISTS"
@@ -61,6 +62,25 @@ export class BackupInProgressError extends BackupError {
   override name = "BackupInProgressError";
   constructor(message = "a backup is already running") {
     super("IN_PROGRESS", message);
+  }
+}
+
+/**
+ * Another process holds the source's lease (`lease` option), so this one did not back up; or,
+ * with `lost`, this backup's lease was taken over or could not be renewed before it expired,
+ * and the backup was abandoned before its commit marker. `holder` is what the lease object
+ * says of whoever holds it (no secret is ever in it), when it could be read.
+ */
+export class LeaseHeldError extends BackupError {
+  override name = "LeaseHeldError";
+  readonly key: string;
+  readonly lost: boolean;
+  readonly holder: { host?: string; pid?: number; expires: string } | undefined;
+  constructor(key: string, message: string, details: { lost: boolean; holder?: LeaseHeldError["holder"]; cause?: unknown }) {
+    super("LEASE_HELD", message, { cause: details.cause });
+    this.key = key;
+    this.lost = details.lost;
+    this.holder = details.holder;
   }
 }
 

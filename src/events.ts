@@ -2,7 +2,7 @@
  * A minimal typed emitter. Listener errors are swallowed on purpose: a broken log or
  * metrics hook must never fail or stall a backup.
  */
-import type { BackupError } from "./errors.js";
+import type { BackupError, LeaseHeldError } from "./errors.js";
 import type { BackupInfo, DrillCheck, RetryNotice } from "./types.js";
 
 export interface ProgressEvent {
@@ -60,8 +60,12 @@ export interface BackupEvents {
    * 5xx, 429, throttling, until its `retryFor` is spent), during any operation.
    */
   retrying: RetryNotice;
-  /** A scheduled run found a backup already running and did nothing. */
-  skipped: { reason: "in-progress" };
+  /**
+   * A scheduled run did nothing: a backup of this backupper was already running (`"in-progress"`),
+   * or another process holds the source's lease (`"lease-held"`, with the holder's `LeaseHeldError`).
+   * Neither counts as a failure.
+   */
+  skipped: { reason: "in-progress" } | { reason: "lease-held"; error: LeaseHeldError };
 }
 
 export type Listener<T> = (event: T) => void;

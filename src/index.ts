@@ -11,6 +11,7 @@ export type { DrillOptions } from "./operations/drill.js";
 export { PROMETHEUS_CONTENT_TYPE } from "./metrics/prometheus.js";
 export type { RestoreOptions, RestoreResult, VerifyResult } from "./operations/restore.js";
 export type { BackupperOptions } from "./options.js";
+export type { NotifyOptions, NotifyTrigger } from "./notify/options.js";
 export { bytesSource, streamSource, bytesTarget } from "./sources/memory.js";
 export type { BytesTarget, SourceOptions } from "./sources/memory.js";
 export { keepLast, planRetention } from "./retention/policy.js";
@@ -30,6 +31,7 @@ export {
   InternalError,
   InvalidKeyError,
   InvalidMetadataError,
+  LeaseHeldError,
   NotFoundError,
   RestoreCapError,
   SourceError,

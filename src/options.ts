@@ -4,6 +4,7 @@ import type { BackupHooks } from "./events.js";
 import type { EncryptionKeys } from "./pipeline/stage.js";
 import { checkName } from "./format/keys.js";
 import { COMPRESSIONS, compressionStage, stagesFor } from "./pipeline/stages.js";
+import { resolveNotify, type NotifyOptions, type ResolvedNotify } from "./notify/options.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
 
@@ -70,6 +71,17 @@ export interface BackupperOptions {
   maxRestoreBytes?: number;
   /** `"native"` (node:zlib/node:crypto), `"portable"` (fflate + pure-JS SHA-256) or `"auto"` (native where present). Default `"auto"`. */
   codec?: "auto" | "native" | "portable";
+  /**
+   * One writer per source: each backup first takes the lease object `<prefix><name>.lease` with
+   * a conditional write, renews it every ttl/3 while it runs and gives it up at the end; a backup
+   * that finds it held by another process rejects with `LeaseHeldError` (a scheduled one is
+   * `skipped` with reason `"lease-held"`). `ttl` (ms, default 120 000): how long a lease lasts
+   * unrenewed, so how soon a crashed holder's lease is taken over. Needs an adapter with
+   * conditional puts (memory, fs, s3). Default: no lease.
+   */
+  lease?: boolean | { ttl?: number };
+  /** Alerts to a webhook or a healthchecks.io-style ping URL (see `NotifyOptions`). Default: none. */
+  notify?: NotifyOptions;
   /** Event listeners, the same as calling `on()` for each. */
   on?: BackupHooks;
 }
@@ -99,6 +111,9 @@ export interface ResolvedBackupperOptions {
   /** Undefined: `readBackup`'s default cap (`UNVERIFIED_RATIO`). */
   maxRestoreBytes: number | undefined;
   codec: "auto" | "native" | "portable";
+  /** Undefined: no lease. */
+  lease: { ttl: number } | undefined;
+  notify: ResolvedNotify | undefined;
   on: BackupHooks;
 }
 
@@ -122,6 +137,20 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
     throw new ConfigError(option, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${JSON.stringify(value)}`);
   }
   return value as T;
+}
+
+/**
+ * Two minutes: a crashed holder blocks the next backup for at most that long (nothing next to a
+ * schedule of hours), while a renewal every 40 s leaves room for the storage's own retries and
+ * for clocks a few seconds apart.
+ */
+const DEFAULT_LEASE_TTL = 120_000;
+
+function resolveLease(value: unknown): { ttl: number } | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { ttl: DEFAULT_LEASE_TTL };
+  if (typeof value !== "object" || value === null) throw new ConfigError("lease", `must be true, false or { ttl }, got ${JSON.stringify(value)}`);
+  return { ttl: duration("lease.ttl", (value as { ttl?: unknown }).ttl, DEFAULT_LEASE_TTL, 1000) };
 }
 
 /** Checked against the range of the chosen compression; a compression without levels (`none`) takes any of gzip's. */
@@ -210,6 +239,8 @@ export function resolveBackupperSettings(options: BackupperSettings, sourceName:
     incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
     maxRestoreBytes,
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),
+    lease: resolveLease(options.lease),
+    notify: resolveNotify(options.notify),
   };
   // A stage this runtime cannot write (zstd on Node 20) is refused now, naming its option, not at the first backup.
   stagesFor(resolved);

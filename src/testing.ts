@@ -15,7 +15,10 @@
  *   (and the previous object intact);
  * - an aborted signal, before or during a put, and before a get, list or delete, rejects with a
  *   `BackupError` of code `ABORTED`, writes nothing and releases the body stream;
- * - a reader can cancel a get midway and read the object again.
+ * - a reader can cancel a get midway and read the object again;
+ * - where the adapter has the optional conditional put (`putIf`): `ifNoneMatch` creates only a
+ *   missing object, `ifMatch` replaces only the version whose etag it names (the one `get`
+ *   reports), and of puts racing on one condition exactly one is written.
  *
  * The suite needs no test runner and only Web APIs (no `node:` modules), so it runs wherever
  * the adapter does: Node, Bun, Deno, Workers. `adapterConformance(setup)` returns named async
@@ -451,6 +454,46 @@ export function adapterConformance(
       const again = await getExisting(adapter, key);
       sameBytes(await readAll(again.body), bytes, key);
     }),
+
+    // The optional conditional put (`putIf`): an adapter without it passes these as not applicable.
+    define("conditional put: ifNoneMatch creates only when there is no object, and get reports its etag", async (adapter, prefix) => {
+      if (!adapter.putIf) return;
+      const key = `${prefix}lease`;
+      const first = await adapter.putIf(key, utf8("first"), { ifNoneMatch: "*" });
+      assert(first.written && typeof first.etag === "string" && first.etag !== "", "a create of a missing key must be written with an etag", { key, actual: first });
+      equal(await adapter.putIf(key, utf8("second"), { ifNoneMatch: "*" }), { written: false }, "result of ifNoneMatch on an existing key", key);
+      const got = await getExisting(adapter, key);
+      equal(got.etag, first.etag, "etag reported by get", key);
+      equal(new TextDecoder().decode(await readAll(got.body)), "first", "text read back", key);
+    }),
+
+    define("conditional put: ifMatch replaces only the version it names", async (adapter, prefix) => {
+      if (!adapter.putIf) return;
+      const key = `${prefix}lease`;
+      equal(await adapter.putIf(key, utf8("x"), { ifMatch: '"no-such-etag"' }), { written: false }, "result of ifMatch on a missing key", key);
+      const first = await adapter.putIf(key, utf8("one"), { ifNoneMatch: "*" });
+      assert(first.written, "create of a missing key must be written", { key, actual: first });
+      equal(await adapter.putIf(key, utf8("x"), { ifMatch: '"no-such-etag"' }), { written: false }, "result of ifMatch with a wrong etag", key);
+      const second = await adapter.putIf(key, utf8("two"), { ifMatch: first.etag });
+      assert(second.written && second.etag !== first.etag, "ifMatch on the current etag must write, with a new etag", { key, actual: second });
+      equal(await adapter.putIf(key, utf8("three"), { ifMatch: first.etag }), { written: false }, "result of ifMatch on a replaced version", key);
+      equal(await getText(adapter, key), "two", "text read back", key);
+      await adapter.put(key, utf8("plain"));
+      equal(await adapter.putIf(key, utf8("four"), { ifMatch: second.etag }), { written: false }, "result of ifMatch after a plain put replaced it", key);
+    }),
+
+    define("conditional put: of 8 racing puts on one condition exactly one is written", async (adapter, prefix) => {
+      if (!adapter.putIf) return;
+      for (const round of ["create", "replace"] as const) {
+        const key = `${prefix}race-${round}`;
+        const base = round === "replace" ? await adapter.putIf(key, utf8("base"), { ifNoneMatch: "*" }) : undefined;
+        const condition = base?.written ? { ifMatch: base.etag } : ({ ifNoneMatch: "*" } as const);
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => adapter.putIf!(key, utf8(`writer ${i}`), condition)));
+        const winners = results.flatMap((r, i) => (r.written ? [i] : []));
+        equal(winners.length, 1, `writers whose ${round} was written`, key);
+        equal(await getText(adapter, key), `writer ${winners[0]}`, "text read back: the winner's", key);
+      }
+    }),
   ];
 
   const cleanup = async (): Promise<void> => {
@@ -542,7 +585,7 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array, key: string): void 
   }
 }
 
-async function getExisting(adapter: StorageAdapter, key: string): Promise<{ body: ReadableStream<Uint8Array>; size?: number }> {
+async function getExisting(adapter: StorageAdapter, key: string): Promise<{ body: ReadableStream<Uint8Array>; size?: number; etag?: string }> {
   const got = await adapter.get(key);
   if (got === null) throw new Failure("get of a key just written resolved null", { key, expected: "an object", actual: null });
   return got;

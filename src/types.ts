@@ -72,7 +72,15 @@ export interface GetResult {
   body: ReadableStream<Uint8Array>;
   /** Stored size in bytes, when the adapter knows it before streaming. */
   size?: number;
+  /** The object's version tag (S3: its ETag). Set by every adapter that has `putIf`, whose `ifMatch` compares against it. */
+  etag?: string;
 }
+
+/** What `putIf` requires of the object at the key: that there is none, or that its etag is this one. */
+export type PutCondition = { ifNoneMatch: "*" } | { ifMatch: string };
+
+/** `written: false`: the condition did not hold and nothing was written. */
+export type ConditionalPutResult = { written: true; etag: string } | { written: false };
 
 /**
  * Where backups live. Implementations are plain objects made by a factory
@@ -113,6 +121,21 @@ export interface StorageAdapter {
 
   /** Deletes the keys. Missing keys are not an error; any key that could not be deleted is. */
   delete(keys: readonly string[], opts?: DeleteOptions): Promise<void>;
+
+  /**
+   * Optional: the conditional-put capability, which a lease needs (docs/FORMAT.md §6).
+   * Writes the small `body` under `key` only if `condition` holds when it is written:
+   * `{ ifNoneMatch: "*" }` when no object exists at `key`, `{ ifMatch: etag }` when the object
+   * there has this `etag` (from `get` or an earlier `putIf`). Checking and writing are one atomic
+   * step: of puts racing on one condition at most one is written, and a plain reader sees the
+   * old object or the new one. Resolves `{ written: true, etag }` with the new object's etag, or
+   * `{ written: false }` when the condition did not hold (S3: 412 PreconditionFailed, or 409
+   * ConditionalRequestConflict while another conditional write is in flight); any other failure
+   * rejects as `put` does. A request retried after a lost answer may report `written: false` for
+   * a write that did happen: a caller that must know reads the object back. An adapter with
+   * `putIf` sets `etag` on every `get` result.
+   */
+  putIf?(key: string, body: Uint8Array, condition: PutCondition, opts?: PutOptions): Promise<ConditionalPutResult>;
 
   /**
    * Optional. Removes the adapter's own leftovers of interrupted `put`s under `prefix` that

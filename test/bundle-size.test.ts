@@ -24,9 +24,16 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * long, resumed downloads on that budget with the replaced-object message and the stall check,
  * the early wake-up of waits once the storage answers, and the scheduler's retries of a failed
  * run). What only reading zstd needs (fzstd, and the frame splitter node:zlib's decoder needs) is
- * in lazy chunks, not counted here (`lazy`, ~4.6 kB).
+ * in lazy chunks, not counted here (`lazy`, ~4.6 kB). Raised to 37 100 (37 036 measured) for one
+ * writer per source and alerts (issue 13, ~2.75 kB: the lease's take, renewal, loss and release and its record; the S3
+ * conditional put with its check for servers that compare `If-Match` unquoted; the storage
+ * guard's capability; `notify` option validation and the event-to-alert mapping). The alert
+ * delivery itself (fetch, retries, the document) loads on the first alert (~0.8 kB, `lazy`).
+ * Loading the lease and the conditional put lazily too was measured and saved nothing: their
+ * chunks share the error family and the S3 client with the entry, and splitting those out of it
+ * costs more gzip than it spares.
  */
-const CEILING = 34_400;
+const CEILING = 37_100;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

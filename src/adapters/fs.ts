@@ -3,7 +3,7 @@
  * paths below it. Node-only (also Bun and Deno through their `node:` compatibility).
  */
 
-import { constants, type Dirent, type Stats } from "node:fs";
+import { constants, type BigIntStats, type Dirent, type Stats } from "node:fs";
 import { lstat, mkdir, readdir, realpath, rmdir, stat, unlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted, toAdapterError } from "../errors.js";
@@ -14,6 +14,7 @@ import { checkKey } from "../storage/key.js";
 import type { ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 import { openDir, openFile, openSubdir, type Dir } from "./fs/dir.js";
+import { acquireLock, LOCK_NAME } from "./fs/lock.js";
 
 export interface FsAdapterOptions {
   /** Directory holding the objects. A relative path is resolved against the working directory when the adapter is created. */
@@ -42,6 +43,21 @@ function permissions(option: string, value: unknown, fallback: number): number {
 
 /** Names of in-progress puts: `.<name>.tmp-<12 hex>`. Never listed, and refused as keys. */
 const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/;
+
+/**
+ * The etag of a file: a new write is a new file (temp + rename), so its inode, size and
+ * nanosecond mtime together name one version; cheap enough for every get, unlike a hash.
+ */
+function etagOf(stats: BigIntStats): string {
+  return `"${stats.ino.toString(36)}-${stats.size.toString(36)}-${stats.mtimeNs.toString(36)}"`;
+}
+
+/** The etag of the file at `path`, undefined when there is none. */
+async function currentEtag(path: string): Promise<string | undefined> {
+  const stats = await ifPresent(stat(path, { bigint: true }));
+  if (stats !== undefined && !stats.isFile()) throw new Error("a directory is in the way");
+  return stats && etagOf(stats);
+}
 
 /**
  * Writes are atomic (an exclusive temp file in the target directory, fsynced, renamed into
@@ -169,6 +185,35 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
       }
     },
 
+    // Written and fsynced first; only the compare and the rename run under the key's lock (fs/lock.ts).
+    async putIf(key, body, condition, opts) {
+      const signal = opts?.signal;
+      const chain: Dir[] = [];
+      let staged: StagedFile | undefined;
+      let unlock: (() => Promise<void>) | undefined;
+      try {
+        const segments = keySegments(root, key);
+        const name = segments[segments.length - 1] as string;
+        throwIfAborted(signal);
+        chain.push((await openRoot("put", true)) as Dir);
+        staged = await openStaged(chain, key, segments);
+        await staged.write(body);
+        await staged.seal();
+        const target = join(lastOf(chain).path, name);
+        unlock = await acquireLock(join(lastOf(chain).path, `.${name}.lock`), signal);
+        const current = await currentEtag(target);
+        if ("ifNoneMatch" in condition ? current !== undefined : current !== condition.ifMatch) return { written: false };
+        await staged.publish(target);
+        return { written: true, etag: (await currentEtag(target))! };
+      } catch (error) {
+        throw toAdapterError(error, "fs", "put", key);
+      } finally {
+        await staged?.discard();
+        await unlock?.();
+        await closeAll(chain);
+      }
+    },
+
     async get(key, opts) {
       const signal = opts?.signal;
       const chain: Dir[] = [];
@@ -185,17 +230,18 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         try {
           // The name itself may be a link.
           if (!isInside(base.real, opened.real)) throw outsideRoot(key);
-          const stats = await handle.stat();
+          const stats = await handle.stat({ bigint: true });
           if (!stats.isFile()) {
             await handle.close();
             return null;
           }
+          const size = Number(stats.size);
           const { stream } = fileReadStream(handle, {
-            size: stats.size,
+            size,
             signal,
             toError: (error) => toAdapterError(error, "fs", "get", key),
           });
-          return { body: stream, size: stats.size };
+          return { body: stream, size, etag: etagOf(stats) };
         } catch (error) {
           await handle.close().catch(() => undefined);
           throw error;
@@ -250,6 +296,7 @@ function keySegments(root: string, key: string): string[] {
   const segments = key.split("/");
   if (segments.some((s) => s === "" || s === "." || s === "..")) throw refuse("it has an empty, '.' or '..' segment");
   if (TEMP_NAME.test(segments[segments.length - 1] as string)) throw refuse("its name is reserved for temp files");
+  if (LOCK_NAME.test(segments[segments.length - 1] as string)) throw refuse("its name is reserved for the locks of conditional puts");
   if (!isBelow(root, resolve(root, ...segments))) throw refuse("it resolves outside the root");
   return segments;
 }
@@ -423,7 +470,7 @@ async function* walkDir(
       } finally {
         await child.close();
       }
-    } else if ((entry.isFile() || linked?.isFile()) && !entry.name.includes("\\")) {
+    } else if ((entry.isFile() || linked?.isFile()) && !entry.name.includes("\\") && !LOCK_NAME.test(entry.name)) {
       const temp = TEMP_NAME.test(entry.name);
       if (temp !== (kind === "temps")) continue;
       const objectKey = temp ? keyOfTemp(key) : key;

@@ -12,6 +12,8 @@ import { bodyChunks, discardBody } from "./body.js";
 interface StoredObject {
   bytes: Uint8Array;
   lastModified: Date;
+  /** New on every write, so `putIf`'s `ifMatch` tells versions apart even when their bytes are equal. */
+  etag: string;
 }
 
 /**
@@ -20,6 +22,12 @@ interface StoredObject {
  */
 export function memoryAdapter(): StorageAdapter {
   const objects = new Map<string, StoredObject>();
+  let writes = 0;
+  const store = (key: string, bytes: Uint8Array): string => {
+    const etag = `"${(++writes).toString(36)}"`;
+    objects.set(key, { bytes, lastModified: new Date(), etag });
+    return etag;
+  };
 
   return {
     name: "memory",
@@ -41,8 +49,7 @@ export function memoryAdapter(): StorageAdapter {
       try {
         checkKey(key);
         const bytes = await collect(body, opts?.signal);
-        objects.set(key, { bytes, lastModified: new Date() });
-        return {};
+        return { etag: store(key, bytes) };
       } catch (error) {
         discardBody(body, error);
         throw toAdapterError(error, "memory", "put", key);
@@ -55,7 +62,16 @@ export function memoryAdapter(): StorageAdapter {
       const object = objects.get(key);
       if (object === undefined) return null;
       // A copy, so a reader that mutates its chunks cannot change the stored object.
-      return { body: streamOf(object.bytes.slice()), size: object.bytes.byteLength };
+      return { body: streamOf(object.bytes.slice()), size: object.bytes.byteLength, etag: object.etag };
+    },
+
+    // Check and write happen in one synchronous step: nothing can interleave on one thread.
+    async putIf(key, body, condition, opts) {
+      checkKey(key);
+      throwIfAborted(opts?.signal);
+      const current = objects.get(key)?.etag;
+      const holds = "ifNoneMatch" in condition ? current === undefined : current === condition.ifMatch;
+      return holds ? { written: true, etag: store(key, body.slice()) } : { written: false };
     },
 
     async delete(keys, opts) {

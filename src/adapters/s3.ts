@@ -12,6 +12,7 @@
 
 import type { StorageAdapter } from "../types.js";
 import { createClient } from "./s3/client.js";
+import { conditionalPut } from "./s3/conditional.js";
 import { deleteObjects } from "./s3/delete.js";
 import { getObject } from "./s3/get.js";
 import { listObjects } from "./s3/list.js";
@@ -47,11 +48,13 @@ export {
 export function s3Adapter(options: S3AdapterOptions): StorageAdapter {
   const resolved = resolveS3Options(options);
   const client = createClient(resolved);
+  const putIf = conditionalPut();
   return {
     name: "s3",
     ...(resolved.objectLock ? { objectLock: resolved.objectLock } : {}),
     list: (prefix, opts) => listObjects(client.reporting(opts?.onRetry), prefix, opts),
     put: (key, body, opts) => putObject(client.reporting(opts?.onRetry), key, body, opts),
+    putIf: (key, body, condition, opts) => putIf(client.reporting(opts?.onRetry), key, body, condition, opts),
     get: (key, opts) => getObject(client.reporting(opts?.onRetry), key, opts),
     delete: (keys, opts) => deleteObjects(client.reporting(opts?.onRetry), keys, opts),
     cleanupIncomplete: (prefix, olderThan, opts) => abortStaleUploads(client.reporting(opts?.onRetry), prefix, olderThan, opts),

@@ -38,6 +38,7 @@ const OPTIONS = {
   random: { type: "boolean" },
   prometheus: { type: "boolean" },
   json: { type: "boolean" },
+  lease: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -49,14 +50,14 @@ const COMMON_FLAGS = ["source", "name", "dir", "prefix", "retention", "interval"
 
 /** What each command takes beyond the common flags; `key`: whether it takes a backup key, and must. */
 const COMMAND_FLAGS: Record<CommandName, { key: boolean | "optional"; flags: readonly FlagName[] }> = {
-  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "textfile", "json"] },
+  now: { key: false, flags: ["compression", "compression-level", "compression-workers", "recipient", "textfile", "lease", "json"] },
   list: { key: false, flags: ["json"] },
   restore: { key: true, flags: ["force", "to", "allow-unverified", "max-restore-bytes", "identity", "json"] },
   verify: { key: true, flags: ["identity", "json"] },
   drill: { key: "optional", flags: ["latest", "random", "identity", "textfile", "json"] },
   status: { key: false, flags: ["max-age", "prometheus", "textfile", "json"] },
   prune: { key: false, flags: ["dry-run", "json"] },
-  run: { key: false, flags: ["initial-delay", "drill-interval", "compression", "compression-level", "compression-workers", "recipient", "textfile"] },
+  run: { key: false, flags: ["initial-delay", "drill-interval", "compression", "compression-level", "compression-workers", "recipient", "textfile", "lease"] },
 };
 
 /** Whether `command` takes `--flag`: a variable standing for a flag applies only where the flag would. */
@@ -89,6 +90,7 @@ export interface Flags {
   random?: boolean;
   prometheus?: boolean;
   json?: boolean;
+  lease?: boolean;
 }
 
 export type CommandLine =

@@ -8,6 +8,7 @@
 import { resolveS3Options as checkS3Options, type S3AdapterOptions } from "../adapters/s3/options.js";
 import * as presets from "../adapters/s3/presets.js";
 import { ConfigError } from "../errors.js";
+import { NOTIFY_TRIGGERS, resolveNotify, type NotifyOptions, type NotifyTrigger } from "../notify/options.js";
 import { resolveBackupperSettings, type BackupperOptions } from "../options.js";
 import { fileSource } from "../sources/file.js";
 import { parseCommandLine, takesFlag, type CommandLine, type CommandName, type Flags } from "./args.js";
@@ -67,6 +68,10 @@ export interface CliConfig {
   maxRestoreBytes: number | undefined;
   /** age keys, and the files that hold them (read by setUp). */
   encryption: EncryptionSettings;
+  /** `--lease` / BACKUP_LEASE (ttl from BACKUP_LEASE_TTL); undefined: no lease. */
+  lease: { ttl?: number } | undefined;
+  /** BACKUP_NOTIFY_URL, BACKUP_NOTIFY_ON, BACKUP_NOTIFY_STYLE; undefined: no alerts. */
+  notify: Pick<NotifyOptions, "url" | "on" | "style"> | undefined;
 }
 
 export type Invocation = Exclude<CommandLine, { kind: "command" }> | { kind: "command"; config: CliConfig };
@@ -251,6 +256,37 @@ function hostOf(url: string): string {
   }
 }
 
+function leaseOf(env: Env, flags: Flags): CliConfig["lease"] {
+  const on = flags.lease === true || (setting(env, undefined, "BACKUP_LEASE") ? boolean(setting(env, undefined, "BACKUP_LEASE")!) : false);
+  const ttl = setting(env, undefined, "BACKUP_LEASE_TTL");
+  if (ttl && !on) throw new ConfigError("BACKUP_LEASE_TTL", "is set but no lease is asked for (set BACKUP_LEASE=1 or pass --lease)");
+  return on ? (ttl ? { ttl: duration(ttl) } : {}) : undefined;
+}
+
+/** The alert settings; the URL is checked but, as it may hold a token, never shown. */
+function notifyOf(env: Env): CliConfig["notify"] {
+  const url = setting(env, undefined, "BACKUP_NOTIFY_URL");
+  const on = setting(env, undefined, "BACKUP_NOTIFY_ON");
+  const style = setting(env, undefined, "BACKUP_NOTIFY_STYLE");
+  if (!url) {
+    const orphan = on ?? style;
+    if (orphan) throw new ConfigError(orphan.from, "needs BACKUP_NOTIFY_URL");
+    return undefined;
+  }
+  const triggers = on?.value.split(/[\s,]+/).filter((t) => t !== "");
+  const unknown = triggers?.find((t) => !(NOTIFY_TRIGGERS as readonly string[]).includes(t));
+  if (on && (unknown !== undefined || triggers!.length === 0)) {
+    throw new ConfigError(on.from, `must list some of ${NOTIFY_TRIGGERS.join(", ")} (commas or spaces), got ${JSON.stringify(on.value)}`);
+  }
+  const notify = {
+    url: url.value.trim(),
+    ...(triggers ? { on: triggers as NotifyTrigger[] } : {}),
+    ...(style ? { style: style.value.trim() as "webhook" | "ping" } : {}),
+  };
+  checkedAs({ url: url.from, style: style?.from }, () => resolveNotify(notify, ""));
+  return notify;
+}
+
 function destinationOf(env: Env, flags: Flags): Destination {
   const dir = setting(env, fromFlag(flags, "dir"), "BACKUP_DIR");
   if (dir?.from === "BACKUP_DIR" && setting(env, undefined, "S3_BUCKET")) {
@@ -325,6 +361,8 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     compressionLevel: level ? integer(level) : undefined,
     maxRestoreBytes: maxRestoreBytes ? size(maxRestoreBytes) : undefined,
     encryption: encryptionSettings(env, flags),
+    lease: leaseOf(env, flags),
+    notify: notifyOf(env),
   };
   const origin = {
     name: name?.from ?? source?.from,
@@ -337,6 +375,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     compression: compression?.from,
     compressionLevel: level?.from,
     maxRestoreBytes: maxRestoreBytes?.from,
+    "lease.ttl": "BACKUP_LEASE_TTL",
     drillInterval: drillInterval?.from,
   };
   checkedAs(origin, () => resolveBackupperSettings(backupperSettings(config), config.name));
@@ -345,7 +384,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, drillInterval, compressionWorkers, compression, compressionLevel, maxRestoreBytes } = config;
+  const { name, prefix, retention, interval, initialDelay, drillInterval, compressionWorkers, compression, compressionLevel, maxRestoreBytes, lease } = config;
   return {
     name,
     prefix,
@@ -357,6 +396,7 @@ export function backupperSettings(config: CliConfig) {
     compression: compression as BackupperOptions["compression"],
     compressionLevel,
     maxRestoreBytes,
+    lease,
   };
 }
 

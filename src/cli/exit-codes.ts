@@ -18,7 +18,7 @@ export const EXIT_CODES = {
   TARGET_EXISTS: 5,
   /** The storage (S3, directory) failed: unreachable, denied, missing bucket. */
   STORAGE: 6,
-  /** Another backup of this backupper is running. */
+  /** Another backup of this backupper is running, or another process holds the source's lease (`--lease`). */
   IN_PROGRESS: 7,
   /** `status --max-age`: the newest verified backup is older than allowed, or there is none. */
   STALE: 8,
@@ -42,6 +42,7 @@ const BY_ERROR_CODE: Record<BackupErrorCode, ExitCode> = {
   TARGET_EXISTS: EXIT_CODES.TARGET_EXISTS,
   ADAPTER: EXIT_CODES.STORAGE,
   IN_PROGRESS: EXIT_CODES.IN_PROGRESS,
+  LEASE_HELD: EXIT_CODES.IN_PROGRESS,
   SOURCE: EXIT_CODES.SOURCE,
   TARGET: EXIT_CODES.SOURCE,
   ABORTED: EXIT_CODES.INTERRUPTED,

@@ -11,6 +11,10 @@ const WORKERS =
 
 const RECIPIENT =
   "--recipient <age1…>  (BACKUP_AGE_RECIPIENTS) encrypt the backup to this age public key; repeatable";
+const LEASE =
+  "--lease              (BACKUP_LEASE=1) take the source's lease first: one writer per source across processes and hosts;\n" +
+  "                     exit 7 when another process holds it (BACKUP_LEASE_TTL: how long it lasts unrenewed, default 2m)";
+
 const IDENTITY =
   "--identity <file>    (BACKUP_AGE_IDENTITY_FILE) age identity file to decrypt an encrypted backup; repeatable";
 
@@ -20,9 +24,9 @@ const TEXTFILE =
 
 const USAGE: Record<CommandName, { usage: string; about: string; flags: string[] }> = {
   now: {
-    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>] [--json]",
+    usage: "backupper now [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>] [--lease] [--json]",
     about: "Take a backup of the source now, then apply retention. Refused while backups are disabled.",
-    flags: [WORKERS, RECIPIENT, `${TEXTFILE}, after the backup (failed or not)`, "--json               print the backup (and the keys retention deleted) as JSON"],
+    flags: [WORKERS, RECIPIENT, `${TEXTFILE}, after the backup (failed or not)`, LEASE, "--json               print the backup (and the keys retention deleted) as JSON"],
   },
   list: {
     usage: "backupper list [--json]",
@@ -88,18 +92,19 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
   },
   run: {
     usage:
-      "backupper run [--initial-delay <duration>] [--drill-interval <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>]",
+      "backupper run [--initial-delay <duration>] [--drill-interval <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>] [--lease]",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
       "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
       "Refused while backups are disabled.",
     flags: [
-      "--initial-delay <d>  delay before the first backup (default 1m)",
+      "--initial-delay <d>  delay before the first backup (default 1m); a run that finds the lease held is skipped",
       "--drill-interval <d> (BACKUP_DRILL_INTERVAL) a restore drill of the newest backup every <d>, the first after the\n" +
         "                     initial delay; never at the same time as a backup (default: none)",
       WORKERS,
       RECIPIENT,
       `${TEXTFILE}, at start and after each backup, failure and drill`,
+      LEASE,
     ],
   },
 };
@@ -133,6 +138,14 @@ Encryption (age; a backup is encrypted when recipients or a passphrase are given
   BACKUP_PASSPHRASE           passphrase (scrypt) to encrypt and decrypt with (or BACKUP_PASSPHRASE_FILE: its first line)
 Drills:
   BACKUP_DRILL_QUERY     SQL run on a drill's restored SQLite copy (read-only), its first value reported
+Lease (one writer per source):
+  BACKUP_LEASE           1/0: take the lease object <prefix><name>.lease before each backup (as --lease)
+  BACKUP_LEASE_TTL       how long a lease lasts unrenewed, e.g. 2m (default), 30s; renewed every third of it
+Alerts:
+  BACKUP_NOTIFY_URL      webhook or healthchecks.io ping URL (a secret: never printed) to POST a JSON alert to
+  BACKUP_NOTIFY_ON       which of success, failure, drill-failure, stale (commas or spaces); default failure,
+                         drill-failure, stale (and success for a ping URL). stale: sent by status --max-age
+  BACKUP_NOTIFY_STYLE    ping (success to <url>, the rest to <url>/fail) or webhook; default ping on hc-ping.com
 An empty variable counts as unset; an invalid value is an error naming it.`;
 
 const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
@@ -143,7 +156,7 @@ const EXIT_TEXT: Record<keyof typeof EXIT_CODES, string> = {
   INTEGRITY: "integrity failure: checksum mismatch, corrupt data, invalid or missing metadata; or no key decrypts it; or a drill check failed",
   TARGET_EXISTS: "restore target exists (use --force)",
   STORAGE: "storage error (S3 or directory: unreachable, denied, missing bucket)",
-  IN_PROGRESS: "a backup is already running",
+  IN_PROGRESS: "a backup is already running, or another process holds the lease (--lease)",
   STALE: "status --max-age: newest verified backup too old, or none",
   SOURCE: "the source cannot be read, or the restore target cannot be written",
   INTERRUPTED: "interrupted by SIGINT/SIGTERM",

@@ -30,6 +30,8 @@ export interface Output {
   progress(backupper: Backupper): () => void;
   /** Redacts `secret` from everything written from now on (a key read from a file). */
   conceal(secret: string): void;
+  /** `text` with every known secret masked, for what leaves the process other than through these streams (an alert). */
+  redact(text: string): string;
 }
 
 export interface Redact {
@@ -107,6 +109,7 @@ export function createOutput(streams: Streams, redact: Redact): Output {
     notice: (text) => void streams.stderr.write(redact(`${tty ? "\r\x1b[K" : ""}${text}\n`)),
     jsonLine: (value) => void streams.stderr.write(`${JSON.stringify(redact(value))}\n`),
     conceal: (secret) => redact.add(secret),
+    redact: (text) => redact(text),
     progress(backupper) {
       if (!tty) return () => undefined;
       let last = 0;

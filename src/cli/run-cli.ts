@@ -22,7 +22,8 @@ import { createOutput, redactor, type Streams } from "./output.js";
 
 const COMMANDS: Record<CommandName, Command> = { now, list, restore, verify, drill, status, prune, run };
 
-const SECRET_VARIABLES = ["S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "BACKUP_PASSPHRASE"];
+// A notify URL is a secret too: healthchecks.io and most webhooks carry their token in it.
+const SECRET_VARIABLES = ["S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "BACKUP_PASSPHRASE", "BACKUP_NOTIFY_URL"];
 
 /** The library's messages name its options; these name the flags. */
 const HINTS: Record<string, string> = {

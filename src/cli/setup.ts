@@ -10,6 +10,9 @@ import { fileSource } from "../sources/file.js";
 import { sqliteOrFileDrill, sqliteOrFileTarget, sqliteSource } from "../sources/sqlite.js";
 import { isSqliteHeader, readHeader } from "../sources/sqlite/header.js";
 import type { Source, StorageAdapter } from "../types.js";
+import { notifyOn } from "../notify/listen.js";
+import { createNotifier, type Notifier } from "../notify/notifier.js";
+import { resolveNotify } from "../notify/options.js";
 import { backupperSettings, type CliConfig, type Destination } from "./config.js";
 import { loadEncryption } from "./encryption.js";
 import type { Output } from "./output.js";
@@ -62,6 +65,14 @@ export interface Setup {
   kind: SourceKind | undefined;
   /** What a restore wrote, by the restored bytes (a SQLite database is integrity-checked); undefined before one passed its checks. */
   restoredKind(): SourceKind | undefined;
+  /** Alerts (BACKUP_NOTIFY_*): already listening to the backupper; a command awaits `idle()` before it exits, so none is cut off. */
+  notifier: Notifier;
+}
+
+/** The alerts of `config`, made here rather than by `createBackupper` so that the command can wait for them; failures are warned about. */
+function notifierFor(config: CliConfig, out: Output): Notifier {
+  const options = resolveNotify(config.notify && { ...config.notify, onError: (error: Error) => out.warn(`backupper: ${error.message}`) });
+  return options ? createNotifier(options, { name: config.name, prefix: config.prefix }, out.redact) : { send: () => undefined, idle: async () => undefined };
 }
 
 /**
@@ -88,5 +99,7 @@ export async function setUp(config: CliConfig, out: Output, on: BackupHooks = {}
     encryption: await loadEncryption(config.encryption, out),
     on: { retrying: reportRetries(out, config.json), ...on },
   });
-  return { backupper, kind: found?.kind, restoredKind: () => restored };
+  const notifier = notifierFor(config, out);
+  notifyOn(backupper, notifier);
+  return { backupper, kind: found?.kind, restoredKind: () => restored, notifier };
 }

@@ -6,14 +6,16 @@
 import { verifiedInfo } from "../catalog.js";
 import type { Codec } from "../codec/index.js";
 import type { Context } from "../context.js";
-import { SourceError, throwIfAborted, toBackupError, toSourceError, type BackupError } from "../errors.js";
+import { LeaseHeldError, SourceError, throwIfAborted, toBackupError, toSourceError, type BackupError } from "../errors.js";
 import { metaKeyOf, randomId, stagedDataKey } from "../format/keys.js";
 import { encodeMeta } from "../format/meta.js";
+import { takeLease, type HeldLease } from "../lease/lease.js";
+import { leaseKey } from "../lease/record.js";
 import { progressReporter } from "../pipeline/progress.js";
 import { describeStages, type StageFacts } from "../pipeline/stages.js";
 import { encode } from "../pipeline/write.js";
 import type { BackupInfo, BackupMeta, SourceSnapshot } from "../types.js";
-import { cleanupSignal } from "../util/streams.js";
+import { anySignal, cleanupSignal } from "../util/streams.js";
 import { VERSION } from "../version.js";
 
 export type BackupOutcome = { info: BackupInfo; error?: undefined } | { info?: undefined; error: BackupError };
@@ -25,7 +27,37 @@ export interface BackupRequest {
   settled(outcome: BackupOutcome): void;
 }
 
+/**
+ * With a lease (`lease` option), the backup runs only while this process holds it. Finding it
+ * held rejects before anything is written or emitted, as `BackupInProgressError` does within one
+ * process; a scheduled run emits `skipped` instead. Losing it midway fails the backup with the
+ * `LeaseHeldError` before its commit marker.
+ */
 export async function backup(ctx: Context, req: BackupRequest): Promise<BackupInfo> {
+  if (!ctx.options.lease) return backupWith(ctx, req, undefined);
+  let lease: HeldLease;
+  try {
+    lease = await takeLease(ctx.storage, leaseKey(ctx.scope.prefix, ctx.scope.name), { name: ctx.scope.name, ttl: ctx.options.lease.ttl, signal: req.signal });
+  } catch (error) {
+    if (req.scheduled && error instanceof LeaseHeldError) ctx.emitter.emit("skipped", { reason: "lease-held", error });
+    throw toBackupError(error, req.signal);
+  }
+  try {
+    return await backupWith(ctx, { ...req, signal: anySignal([req.signal, lease.lost]) }, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * For the scheduler: a run that found the lease held did what it should (it emitted `skipped`),
+ * so it is not a failure to retry; every other rejection, a lost lease included, is.
+ */
+export function unlessLeaseHeld(error: unknown): void {
+  if (!(error instanceof LeaseHeldError) || error.lost) throw error;
+}
+
+async function backupWith(ctx: Context, req: BackupRequest, lease: HeldLease | undefined): Promise<BackupInfo> {
   const { signal, scheduled } = req;
   const startedAt = new Date();
   const facts = describeStages(ctx.stages);
@@ -37,13 +69,13 @@ export async function backup(ctx: Context, req: BackupRequest): Promise<BackupIn
     const codec = await ctx.codec();
     const snapshot = await takeSnapshot(ctx, signal);
     try {
-      const meta = await store(ctx, snapshot, { key, startedAt, facts, codec, signal });
+      const meta = await store(ctx, snapshot, { key, startedAt, facts, codec, signal, lease });
       info = { ...verifiedInfo(ctx.scope.name, key, startedAt, meta.compressedSize!, meta), durationMs: Date.now() - startedAt.getTime(), codec: codec.name };
     } finally {
       await snapshot.release?.().catch(() => undefined);
     }
   } catch (error) {
-    const failure = toBackupError(error, signal);
+    const failure = lease?.lost.aborted ? (lease.lost.reason as LeaseHeldError) : toBackupError(error, signal);
     req.settled({ error: failure });
     ctx.emitter.emit("failed", { operation: "backup", key, error: failure, scheduled });
     throw failure;
@@ -59,10 +91,11 @@ interface Job {
   facts: StageFacts;
   codec: Codec;
   signal: AbortSignal;
+  lease: HeldLease | undefined;
 }
 
 /** Streams `snapshot` into the data object, then writes its metadata; on failure removes both. */
-async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, facts, codec, signal }: Job): Promise<BackupMeta> {
+async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, facts, codec, signal, lease }: Job): Promise<BackupMeta> {
   const metaKey = metaKeyOf(key);
   const progress = progressReporter((bytesRead, bytesStored) =>
     ctx.emitter.emit("progress", { operation: "backup", key, bytesRead, bytesStored, totalBytes: snapshot.size }),
@@ -98,6 +131,8 @@ async function store(ctx: Context, snapshot: SourceSnapshot, { key, startedAt, f
       storedChecksum: stored.digest(),
       ...(lock.retainUntil === undefined ? {} : { lockedUntil: lock.retainUntil }),
     };
+    // The commit marker is written only by a holder sure to keep the lease for longer than this put takes.
+    await lease?.confirm();
     await ctx.storage.put(metaKey, encodeMeta(meta), { signal, contentType: "application/json" });
     return meta;
   } catch (error) {

@@ -7,7 +7,7 @@
  * features declared once as capabilities instead of probed at each call site.
  */
 import { AdapterError, toAdapterError } from "../errors.js";
-import type { Body, CleanupOptions, GetResult, ListEntry, PutOptions, RetryNotice, StorageAdapter } from "../types.js";
+import type { Body, CleanupOptions, ConditionalPutResult, GetResult, ListEntry, PutCondition, PutOptions, RetryNotice, StorageAdapter } from "../types.js";
 import { tap } from "../util/streams.js";
 import { checkKey } from "./key.js";
 
@@ -16,6 +16,8 @@ interface StorageCapabilities {
   readonly cleanupIncomplete: boolean;
   /** Objects are written under a retention lock on versioned storage (`StorageAdapter.objectLock`). */
   readonly objectLock: boolean;
+  /** Writes can be made conditional on the object's absence or etag (`StorageAdapter.putIf`): what a lease needs. */
+  readonly conditionalPut: boolean;
 }
 
 export interface GuardedStorage {
@@ -33,6 +35,8 @@ export interface GuardedStorage {
    * data), then confirms the deletes with one listing.
    */
   delete(groups: readonly (readonly string[])[], signal?: AbortSignal): Promise<void>;
+  /** Only when `capabilities.conditionalPut`. */
+  putIf(key: string, body: Uint8Array, condition: PutCondition, opts?: PutOptions): Promise<ConditionalPutResult>;
   /** Only when `capabilities.cleanupIncomplete`. */
   cleanupIncomplete(prefix: string, olderThan: Date, opts: CleanupOptions): Promise<string[]>;
 }
@@ -63,13 +67,26 @@ export function guardStorage(raw: StorageAdapter, onRetry: (notice: RetryNotice)
 
   return {
     name,
-    capabilities: { cleanupIncomplete: typeof raw.cleanupIncomplete === "function", objectLock: raw.objectLock !== undefined },
+    capabilities: {
+      cleanupIncomplete: typeof raw.cleanupIncomplete === "function",
+      objectLock: raw.objectLock !== undefined,
+      conditionalPut: typeof raw.putIf === "function",
+    },
     list,
 
     async put(key, body, opts) {
       checkKey(key);
       const { retainUntil } = await call("put", key, opts?.signal, () => raw.put(key, body, { ...opts, onRetry }));
       return typeof retainUntil === "string" ? { retainUntil } : {};
+    },
+
+    async putIf(key, body, condition, opts) {
+      checkKey(key);
+      const result = await call("put", key, opts?.signal, () => raw.putIf!(key, body, condition, { ...opts, onRetry }));
+      if (result.written && (typeof result.etag !== "string" || result.etag === "")) {
+        throw new AdapterError(name, "put", "a conditional put reported success without an etag", { key });
+      }
+      return result.written ? { written: true, etag: result.etag } : { written: false };
     },
 
     async get(key, signal) {

@@ -26,4 +26,12 @@ const undoDoubleEscape = async (request: Request): Promise<Response> => {
   return new Response(xml, { status: res.status, headers: res.headers });
 };
 
-describeAdapterConformance("s3 on @20minutes/s3rver", () => s3TestAdapter("s3rver", { fetch: undoDoubleEscape }));
+/**
+ * s3rver ignores `If-None-Match` and `If-Match` on PUT and writes anyway, so there the adapter
+ * runs the suite without its conditional put (checked on RGW above, which honours both).
+ */
+describeAdapterConformance("s3 on @20minutes/s3rver", async () => {
+  const t = await s3TestAdapter("s3rver", { fetch: undoDoubleEscape });
+  const { putIf: _ignored, ...adapter } = t.adapter;
+  return { ...t, adapter };
+});

@@ -11,7 +11,7 @@ describe("the error family", () => {
       new e.BackupError("INTERNAL", "x"), new e.ConfigError("o", "x"), new e.BackupInProgressError(), new e.NotFoundError("k"),
       new e.InvalidKeyError("k", "x"), new e.TargetExistsError("t"), new e.ChecksumMismatchError("k", "stored", "a", "b"),
       new e.CorruptDataError("k", "x"), new e.RestoreCapError("k", 1, "default"), new e.InvalidMetadataError("k", "x"), new e.UnverifiedBackupError("k"),
-      new e.DecryptionError("k", "no-key"),
+      new e.DecryptionError("k", "no-key"), new e.LeaseHeldError("k", "x", { lost: false }),
       new e.SourceError("x"), new e.TargetError("t", "x"), new e.InternalError("x"), new e.AdapterError("a", "get", "x"),
       new e.AbortedError(),
     ];

@@ -22,6 +22,7 @@ const LAYERS: Array<[name: string, pattern: RegExp]> = [
   ["storage", /^storage\//],
   ["retention", /^retention\//],
   ["pipeline", /^pipeline\//],
+  ["lease, notify", /^(lease|notify)\//],
   ["adapters", /^adapters\//],
   ["sources", /^sources\//],
   ["catalog, options", /^(catalog|options)\.ts$/],
@@ -35,7 +36,7 @@ const LAYERS: Array<[name: string, pattern: RegExp]> = [
 ];
 
 /** The layers of the core, which runs on every runtime. */
-const PORTABLE = ["util", "codec", "format", "storage", "retention", "pipeline", "catalog, options", "context", "operations", "status", "drills, metrics"];
+const PORTABLE = ["util", "codec", "format", "storage", "retention", "pipeline", "lease, notify", "catalog, options", "context", "operations", "status", "drills, metrics"];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -133,5 +133,5 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
       return reader.cancel(reason);
     },
   });
-  return size === undefined ? { body } : { body, size };
+  return { body, ...(size === undefined ? {} : { size }), ...(etag ? { etag } : {}) };
 }

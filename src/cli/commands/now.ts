@@ -11,9 +11,12 @@ import type { Command } from "./context.js";
 export const now: Command = async ({ config, out, signal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   let pruned: PruneReport | undefined;
-  const { backupper } = await setUp(config, out, { pruned: (report) => (pruned = report) });
+  const { backupper, notifier } = await setUp(config, out, { pruned: (report) => (pruned = report) });
   const stopProgress = config.json ? () => undefined : out.progress(backupper);
-  const info = await thenWriteMetrics(config.textfile, backupper.metrics, out.warn, () => backupper.backup({ signal }).finally(stopProgress));
+  // The alert of this backup's outcome may still be in flight: it is waited for before the command ends.
+  const info = await thenWriteMetrics(config.textfile, backupper.metrics, out.warn, () => backupper.backup({ signal }).finally(stopProgress)).finally(() =>
+    notifier.idle(),
+  );
   const deleted = pruned?.deleted.map((d) => d.key) ?? [];
   if (config.json) {
     out.json({ backup: infoJson(info), pruned: deleted });

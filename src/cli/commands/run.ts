@@ -31,7 +31,7 @@ export const run: Command = async ({ config, out, onSignal }) => {
     log("aborting the running backup: it is waiting for the storage to come back");
     void backupper.stop({ abort: true });
   };
-  const { backupper } = await setUp(config, out, {
+  const { backupper, notifier } = await setUp(config, out, {
     started: (e) => log(`backup started: ${e.key}`),
     succeeded: (info) => log(`backup done: ${info.key}, ${sizes(info)}, ${formatDuration(info.durationMs ?? 0)}`),
     failed: (e) => {
@@ -46,7 +46,7 @@ export const run: Command = async ({ config, out, onSignal }) => {
       log(`drill passed: ${result.key}, ${result.checks.map((c) => c.name).join(", ")}, ${formatDuration(result.durationMs)}`);
       refresh();
     },
-    skipped: () => log("scheduled backup skipped: one is still running"),
+    skipped: (e) => log(e.reason === "lease-held" ? `scheduled backup skipped: ${e.error.message}` : "scheduled backup skipped: one is still running"),
     retrying: (notice) => {
       waitingUntil = Date.now() + notice.waitMs;
       showRetry(notice);
@@ -76,6 +76,7 @@ export const run: Command = async ({ config, out, onSignal }) => {
       (config.drillInterval === undefined ? "" : `; a restore drill every ${formatDuration(config.drillInterval)}`),
   );
   await stopped;
+  await notifier.idle();
   log("stopped");
   return EXIT_CODES.OK;
 };

@@ -39,7 +39,7 @@ function destinationJson(config: CliConfig) {
 }
 
 export const status: Command = async ({ config, out, signal }) => {
-  const { backupper, kind } = await setUp(config, out);
+  const { backupper, kind, notifier } = await setUp(config, out);
   const backups = await backupper.list({ signal });
   // Freshness counts only a backup that can be restored as verified and whose date is not ahead
   // of this clock: a junk object or one key dated 2099 must not make an old set look fresh.
@@ -49,6 +49,12 @@ export const status: Command = async ({ config, out, signal }) => {
   const stale = config.maxAge === undefined ? undefined : age === undefined || age > config.maxAge;
   const code = stale ? EXIT_CODES.STALE : EXIT_CODES.OK;
   if (config.textfile !== undefined) await textfile(config.textfile).write(backupper.metrics());
+  // `stale` alerts come from here: a process whose backups stopped cannot be the one to say so.
+  if (stale) {
+    const message = newest ? `the newest verified backup is ${formatDuration(age!)} old, more than ${formatDuration(config.maxAge!)}` : "there is no verified backup";
+    notifier.send("stale", { key: newest?.key, operation: "status", error: { code: "STALE", message } });
+  }
+  await notifier.idle();
 
   if (config.prometheus) {
     out.line(backupper.metrics().trimEnd());
