@@ -9,13 +9,13 @@ import { fileSource } from "../../src/fs.js";
 import { createBackupper } from "../../src/index.js";
 
 const [file, compression, recipient] = process.argv.slice(2) as [string, "gzip" | "zstd", string];
-const env = process.env as Record<string, string>;
+const env = (name: string): string => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
 const adapter = s3Adapter({
-  endpoint: env.S3_ENDPOINT,
-  region: env.S3_REGION,
-  bucket: env.S3_BUCKET,
-  accessKeyId: env.S3_ACCESS_KEY_ID,
-  secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+  endpoint: env("S3_ENDPOINT"),
+  region: env("S3_REGION"),
+  bucket: env("S3_BUCKET"),
+  accessKeyId: env("S3_ACCESS_KEY_ID"),
+  secretAccessKey: env("S3_SECRET_ACCESS_KEY"),
   forcePathStyle: true,
 });
 const info = await createBackupper({ adapter, source: fileSource(file, { name: `cp-${compression}` }), compression, encryption: { recipients: [recipient] } }).backup();
