@@ -9,13 +9,15 @@
 import type { Encrypter } from "age-encryption";
 import type { Codec } from "../../codec/index.js";
 import { DecryptionError } from "../../errors.js";
-import { transformOf } from "../../util/streams.js";
+import { readAll, streamOf, transformOf } from "../../util/streams.js";
 import type { Stage } from "../stage.js";
 import { loadNativePayload, type NativePayload } from "./age-payload.js";
 
 const NO_MATCH = "no identity matched any of the file's recipients";
 const TAG = 16;
 const NONCE = 16;
+/** More than any header age-encryption writes to the recipients a backupper takes. */
+const MAX_PREFIX = 1024 * 1024;
 
 /** The native payload cipher when the codec is native and the runtime has one; `codec: "portable"` keeps everything in `age-encryption`. */
 const nativePayload = (codec: Codec): Promise<NativePayload | undefined> => (codec.name === "native" ? loadNativePayload() : Promise.resolve(undefined));
@@ -82,7 +84,8 @@ async function sealedNatively(encrypter: Encrypter, payload: NativePayload): Pro
       return [];
     },
   });
-  const empty = await encrypter.encrypt(new Uint8Array(0));
+  // As a stream: for bytes, age-encryption reads its output with `new Response`, which costs Node ~35 ms to load undici.
+  const empty = await readAll(await encrypter.encrypt(streamOf(new Uint8Array(0))), MAX_PREFIX);
   const prefix = empty.subarray(0, empty.byteLength - TAG);
   const tag = payload.emptyTag(fileKey!, prefix.subarray(prefix.byteLength - NONCE));
   if (!tag.every((byte, i) => byte === empty[prefix.byteLength + i])) throw new Error("native age payload cipher disagrees with age-encryption's");
