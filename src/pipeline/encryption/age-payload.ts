@@ -13,6 +13,8 @@ const CHUNK = 64 * 1024;
 const TAG = 16;
 const SEALED = CHUNK + TAG;
 const NONCE = 16;
+/** 16 sealed chunks: 1 MiB. */
+const BATCH = 16;
 const ALGORITHM = "chacha20-poly1305";
 const PAYLOAD_LABEL = new TextEncoder().encode("payload");
 /** Where the header's MAC line starts; nothing else in a header can begin a line with `---`. */
@@ -27,10 +29,14 @@ interface AeadCipher {
 
 /** The part of `node:crypto` used here. */
 interface CryptoModule {
-  createCipheriv(algorithm: typeof ALGORITHM, key: Uint8Array, iv: Uint8Array, options: { authTagLength: number }): AeadCipher & { getAuthTag(): Uint8Array };
-  createDecipheriv(algorithm: typeof ALGORITHM, key: Uint8Array, iv: Uint8Array, options: { authTagLength: number }): AeadCipher & { setAuthTag(tag: Uint8Array): void };
+  createCipheriv(algorithm: typeof ALGORITHM, key: SecretKey, iv: Uint8Array, options: { authTagLength: number }): AeadCipher & { getAuthTag(): Uint8Array };
+  createDecipheriv(algorithm: typeof ALGORITHM, key: SecretKey, iv: Uint8Array, options: { authTagLength: number }): AeadCipher & { setAuthTag(tag: Uint8Array): void };
   hkdfSync(digest: "sha256", ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): ArrayBuffer;
+  createSecretKey(key: Uint8Array): SecretKey;
 }
+
+/** A `node:crypto` KeyObject: made once per file, so each chunk's cipher does not import the key again. */
+type SecretKey = object;
 
 /** The native payload cipher. */
 export interface NativePayload {
@@ -59,7 +65,7 @@ export function loadNativePayload(): Promise<NativePayload | undefined> {
 function works(crypto: CryptoModule): boolean {
   try {
     const zeros = new Uint8Array(32);
-    const cipher = crypto.createCipheriv(ALGORITHM, zeros, zeros.subarray(0, 12), { authTagLength: TAG });
+    const cipher = crypto.createCipheriv(ALGORITHM, crypto.createSecretKey(zeros), zeros.subarray(0, 12), { authTagLength: TAG });
     cipher.final();
     return cipher.getAuthTag().byteLength === TAG && crypto.hkdfSync("sha256", zeros, zeros, PAYLOAD_LABEL, 32).byteLength === 32;
   } catch {
@@ -68,10 +74,10 @@ function works(crypto: CryptoModule): boolean {
 }
 
 function nativePayload(crypto: CryptoModule): NativePayload {
-  const payloadKey = (fileKey: Uint8Array, nonce: Uint8Array) => new Uint8Array(crypto.hkdfSync("sha256", fileKey, nonce, PAYLOAD_LABEL, 32));
+  const payloadKey = (fileKey: Uint8Array, nonce: Uint8Array) => crypto.createSecretKey(new Uint8Array(crypto.hkdfSync("sha256", fileKey, nonce, PAYLOAD_LABEL, 32)));
 
   /** Seals `plain` as chunk `counter` into `out` at `at`; returns where the next one goes. */
-  const sealChunk = (key: Uint8Array, counter: Uint8Array, last: boolean, plain: Uint8Array, out: Uint8Array, at: number) => {
+  const sealChunk = (key: SecretKey, counter: Uint8Array, last: boolean, plain: Uint8Array, out: Uint8Array, at: number) => {
     counter[11] = last ? 1 : 0;
     const cipher = crypto.createCipheriv(ALGORITHM, key, counter, { authTagLength: TAG });
     out.set(cipher.update(plain), at);
@@ -81,7 +87,7 @@ function nativePayload(crypto: CryptoModule): NativePayload {
     return at + plain.byteLength + TAG;
   };
 
-  const openChunk = (key: Uint8Array, counter: Uint8Array, last: boolean, sealed: Uint8Array, out: Uint8Array, at: number) => {
+  const openChunk = (key: SecretKey, counter: Uint8Array, last: boolean, sealed: Uint8Array, out: Uint8Array, at: number) => {
     counter[11] = last ? 1 : 0;
     const length = sealed.byteLength - TAG;
     const decipher = crypto.createDecipheriv(ALGORITHM, key, counter, { authTagLength: TAG });
@@ -157,41 +163,41 @@ interface Rechunker {
 
 /**
  * Cuts a stream into pieces of `size` bytes (the last one shorter, or empty) and passes each to
- * `each` to transform into a buffer, `grow` bytes longer than the piece; what one input chunk
- * completes goes out as one output chunk. The final piece is only known as such at the end, so a
- * full piece is held back until a byte after it arrives. Pieces are views of the input where
- * they lie whole inside one chunk; only the ends are copied.
+ * `each` to transform into `out` at `at`, `grow` bytes longer than the piece. The final piece is
+ * only known as such at the end, so a full piece is held back until a byte after it arrives.
+ * Pieces are views of the input where they lie whole inside one chunk; only the ends are copied.
+ * Output goes out in batches of `BATCH` pieces: the codec hands on 64 KiB chunks, and every chunk
+ * costs each later stage (hashing, the adapter's write) a call of its own.
  */
 function rechunk(size: number, each: (piece: Uint8Array, last: boolean, out: Uint8Array, at: number) => number, grow: number): Rechunker {
   const pending = new Uint8Array(size);
   let used = 0;
+  let out: Uint8Array | undefined;
+  let at = 0;
+  const place = (piece: Uint8Array, last: boolean, controller: TransformStreamDefaultController<Uint8Array>) => {
+    out ??= new Uint8Array(BATCH * (size + grow));
+    at = each(piece, last, out, at);
+    if (last || at + size + grow > out.byteLength) {
+      controller.enqueue(at === out.byteLength ? out : out.subarray(0, at));
+      out = undefined;
+      at = 0;
+    }
+  };
   return {
     write(chunk, controller) {
-      const ready = Math.ceil((used + chunk.byteLength) / size) - 1;
-      if (ready <= 0) {
-        pending.set(chunk, used);
-        used += chunk.byteLength;
-        return;
-      }
-      const out = new Uint8Array(ready * (size + grow));
-      let at = 0;
       let offset = 0;
-      let done = 0;
-      if (used > 0) {
+      if (used + chunk.byteLength > size && used > 0) {
         offset = size - used;
         pending.set(chunk.subarray(0, offset), used);
-        at = each(pending, false, out, at);
-        done++;
+        place(pending, false, controller);
+        used = 0;
       }
-      for (; done < ready; done++, offset += size) at = each(chunk.subarray(offset, offset + size), false, out, at);
-      pending.set(chunk.subarray(offset));
-      used = chunk.byteLength - offset;
-      controller.enqueue(out);
+      for (; chunk.byteLength - offset > size; offset += size) place(chunk.subarray(offset, offset + size), false, controller);
+      pending.set(chunk.subarray(offset), used);
+      used += chunk.byteLength - offset;
     },
     end(controller) {
-      const out = new Uint8Array(Math.max(0, used + grow));
-      each(pending.subarray(0, used), true, out, 0);
-      controller.enqueue(out);
+      place(pending.subarray(0, used), true, controller);
     },
   };
 }
