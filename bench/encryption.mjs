@@ -154,8 +154,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = args.indexOf("--runs");
     const quick = args.includes("--quick");
     const r = encryptionCost({ sizes: quick ? [64] : [64, 512], runs: i < 0 ? 5 : Number(args[i + 1]), log: (...m) => console.error("bench:", ...m) });
-    const out = quick ? join(here, ".data", "quick-RESULTS.md") : join(here, "RESULTS.md");
-    writeEncryptionSection(out, r);
+    // As bench/run.mjs: a quick run must not replace the committed results.
+    const out = quick ? join(here, ".data", "quick-") : `${here}/`;
+    writeEncryptionSection(`${out}RESULTS.md`, r);
     console.log(encryptionSection(r));
   }
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCodec, type Codec } from "../../src/codec/index.js";
 import { DecryptionError } from "../../src/errors.js";
 import { age } from "../../src/pipeline/encryption/age.js";
-import { loadNativePayload } from "../../src/pipeline/encryption/age-payload.js";
+import { nativePayloadOn } from "../../src/pipeline/encryption/age-payload.js";
 import type { StageOptions } from "../../src/pipeline/stage.js";
 import { concat } from "../../src/util/streams.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
@@ -81,7 +81,10 @@ const CUTS: ReadonlyArray<readonly number[]> = [[1 << 20], [1000, 70_000, 13], [
 
 describe("the native payload cipher", () => {
   it("exists on this runtime (Node has ChaCha20-Poly1305 in node:crypto)", async () => {
-    expect(await loadNativePayload()).toBeDefined();
+    expect(nativePayloadOn(await import("node:crypto"))).toBeDefined();
+    // A node:crypto without the cipher (Bun 1.4) is told apart, and the portable payload used.
+    expect(nativePayloadOn({ createCipheriv: () => { throw new Error("Unknown cipher"); } })).toBeUndefined();
+    expect(nativePayloadOn(undefined)).toBeUndefined();
   });
 
   it.each(SIZES)("%i bytes: what it seals, `age -d` and the portable reader open; what `age` and the portable writer seal, it opens", async (size) => {

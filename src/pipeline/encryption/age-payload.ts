@@ -7,7 +7,7 @@
  * with a 12-byte nonce: an 11-byte big-endian chunk counter and a last-chunk flag byte. Only the
  * last chunk may be short, and it is empty only when the whole plaintext is.
  */
-import { loadBuiltin } from "../../codec/builtin.js";
+import type { Decrypter, Encrypter } from "age-encryption";
 
 const CHUNK = 64 * 1024;
 const TAG = 16;
@@ -40,13 +40,19 @@ type SecretKey = object;
 
 /** The native payload cipher. */
 export interface NativePayload {
+  /** `input` as an age file to the recipients of `encrypter`, which writes the header. */
+  encrypt(encrypter: Encrypter, input: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * The age file `input` decrypted, its header read by `decrypter`: as `decrypter.decrypt`, it
+   * rejects when the header does not open (no identity matches, a bad MAC) before returning the
+   * plaintext stream; a damaged or cut payload errors that stream.
+   */
+  decrypt(decrypter: Decrypter, input: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>>;
   /**
    * Encrypts a stream into an age file: `prefix` (the header and the payload nonce, as
    * `age-encryption` wrote them for `fileKey`) first, then the sealed chunks.
    */
   seal(fileKey: Uint8Array, prefix: Uint8Array): TransformStream<Uint8Array, Uint8Array>;
-  /** The tag of an empty last chunk under `fileKey` and `nonce`: what `age-encryption` ends an empty file with. */
-  emptyTag(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array;
   /**
    * Decrypts a whole age file. `unlock` gets the header (through its MAC line) and returns the
    * file key, or throws (a wrong key, a bad MAC); a damaged or cut payload errors the stream.
@@ -54,12 +60,13 @@ export interface NativePayload {
   open(unlock: (header: Uint8Array) => Promise<Uint8Array>): TransformStream<Uint8Array, Uint8Array>;
 }
 
-let loaded: Promise<NativePayload | undefined> | undefined;
-
-/** The native payload cipher, or undefined where `node:crypto` lacks ChaCha20-Poly1305 or HKDF. */
-export function loadNativePayload(): Promise<NativePayload | undefined> {
-  loaded ??= loadBuiltin<CryptoModule>("node:crypto").then((crypto) => (crypto && works(crypto) ? nativePayload(crypto) : undefined));
-  return loaded;
+/**
+ * The native payload cipher on `crypto` (what `node:crypto` the caller found: this module imports
+ * nothing of the library's, so bundlers keep it in a chunk of its own), or undefined where it
+ * lacks ChaCha20-Poly1305 or HKDF.
+ */
+export function nativePayloadOn(crypto: unknown): NativePayload | undefined {
+  return crypto && works(crypto as CryptoModule) ? nativePayload(crypto as CryptoModule) : undefined;
 }
 
 function works(crypto: CryptoModule): boolean {
@@ -104,10 +111,60 @@ function nativePayload(crypto: CryptoModule): NativePayload {
   };
 
   return {
-    emptyTag(fileKey, nonce) {
-      const out = new Uint8Array(TAG);
-      sealChunk(payloadKey(fileKey, nonce), new Uint8Array(12), true, new Uint8Array(0), out, 0);
-      return out;
+    /**
+     * A recipient that wraps nothing learns the file key; `encrypter` encrypting an empty file
+     * gives the header and payload nonce, then the empty last chunk's tag, which the native
+     * cipher must reproduce: the proof that both derive the same payload key and nonces.
+     */
+    async encrypt(encrypter, input) {
+      let fileKey: Uint8Array | undefined;
+      encrypter.addRecipient({
+        wrapFileKey(key) {
+          fileKey = key;
+          return [];
+        },
+      });
+      // As a stream: for bytes, age-encryption reads its output with `new Response`, which costs Node ~35 ms to load undici.
+      const reader = (await encrypter.encrypt(new ReadableStream<Uint8Array>({ start: (controller) => controller.close() }))).getReader();
+      let empty: Uint8Array = new Uint8Array(0);
+      for (let read = await reader.read(); !read.done; read = await reader.read()) empty = append(empty, read.value);
+      const prefix = empty.subarray(0, empty.byteLength - TAG);
+      const tag = new Uint8Array(TAG);
+      sealChunk(payloadKey(fileKey!, prefix.subarray(prefix.byteLength - NONCE)), new Uint8Array(12), true, new Uint8Array(0), tag, 0);
+      if (!tag.every((byte, i) => byte === empty[prefix.byteLength + i])) throw new Error("native age payload cipher disagrees with age-encryption's");
+      return input.pipeThrough(this.seal(fileKey!, prefix));
+    },
+
+    async decrypt(decrypter, input) {
+      let opened!: () => void;
+      let unopened!: (error: unknown) => void;
+      const header = new Promise<void>((resolve, reject) => ((opened = resolve), (unopened = reject)));
+      const output = input.pipeThrough(
+        this.open((bytes) =>
+          decrypter.decryptHeader(bytes).then(
+            (fileKey) => (opened(), fileKey),
+            (error: unknown) => (unopened(error), Promise.reject(error)),
+          ),
+        ),
+      );
+      // Reading drives the header through; what is read waits in the stream for the caller.
+      const reader = output.getReader();
+      const first = reader.read();
+      first.catch(unopened);
+      await header;
+      let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = first;
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            const read = await (pending ?? reader.read());
+            pending = undefined;
+            if (read.done) controller.close();
+            else controller.enqueue(read.value);
+          },
+          cancel: (reason) => reader.cancel(reason),
+        },
+        { highWaterMark: 0 },
+      );
     },
 
     seal(fileKey, prefix) {
