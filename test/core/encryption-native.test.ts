@@ -111,6 +111,13 @@ describe("the native payload cipher", () => {
     expect(sha256(concat(opened))).toBe(sha256(plain));
   });
 
+  it("takes 2 MiB of the compressor's output before the header is ready, so compression works on while age-encryption loads", async () => {
+    const writer = age.encode!(native, options({ recipients: [recipient] })).writable.getWriter();
+    for (let i = 0; i < 31; i++) void writer.write(new Uint8Array(KiB64)).catch(() => undefined);
+    expect(writer.desiredSize).toBeGreaterThan(0);
+    await writer.abort(new Error("done"));
+  });
+
   it("a passphrase-encrypted file (written by the portable path) opens natively, and a wrong one is wrong-passphrase", async () => {
     const plain = randomBytes(200_000);
     const sealed = concat(await chunks(piecewise(plain, [1 << 20]).pipeThrough(age.encode!(native, options({ passphrase: "correct horse battery" })))));

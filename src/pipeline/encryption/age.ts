@@ -14,6 +14,8 @@ import type { Stage } from "../stage.js";
 import type { NativePayload } from "./age-payload.js";
 
 const NO_MATCH = "no identity matched any of the file's recipients";
+/** Chunks of the compressor's output (64 KiB each: 2 MiB) taken before the header is ready. */
+const AHEAD = 32;
 
 let native: Promise<NativePayload | undefined> | undefined;
 
@@ -33,15 +35,19 @@ export const age: Stage = {
   format: "backupper/2",
   hidesOriginal: true,
   magic: new TextEncoder().encode("age-encryption.org/v1\n"),
-  encode: (codec, { encryption }) =>
-    transformOf(async (input) => {
+  encode(codec, { encryption }) {
+    // While age-encryption loads and writes the header (~0.1 s on Node), the compressor works on into this buffer.
+    const ahead = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: AHEAD });
+    const sealed = transformOf(async (input) => {
       const { Encrypter } = await import("age-encryption");
       const encrypter = new Encrypter();
       if (encryption.passphrase !== undefined) encrypter.setPassphrase(encryption.passphrase);
       for (const recipient of encryption.recipients) encrypter.addRecipient(recipient);
       // A passphrase's file key never reaches a recipient: getting it back would cost a second scrypt (~1 s), more than the portable payload of most backups.
       return (await (encryption.passphrase === undefined ? nativePayload(codec) : undefined))?.encrypt(encrypter, input) ?? encrypter.encrypt(input);
-    }),
+    });
+    return { writable: ahead.writable, readable: ahead.readable.pipeThrough(sealed) };
+  },
   decode: (codec, { encryption }, key) =>
     transformOf(async (input) => {
       if (encryption.passphrase === undefined && encryption.identities.length === 0) {
