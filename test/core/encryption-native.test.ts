@@ -116,6 +116,11 @@ describe("the native payload cipher", () => {
     for (let i = 0; i < 31; i++) void writer.write(new Uint8Array(KiB64)).catch(() => undefined);
     expect(writer.desiredSize).toBeGreaterThan(0);
     await writer.abort(new Error("done"));
+    // Counted in bytes, not chunks: a source stored uncompressed hands on 1 MiB chunks.
+    const uncompressed = age.encode!(native, options({ recipients: [recipient] })).writable.getWriter();
+    for (let i = 0; i < 4; i++) void uncompressed.write(new Uint8Array(1024 * 1024)).catch(() => undefined);
+    expect(uncompressed.desiredSize).toBeLessThanOrEqual(0);
+    await uncompressed.abort(new Error("done"));
   });
 
   it("a passphrase-encrypted file (written by the portable path) opens natively, and a wrong one is wrong-passphrase", async () => {

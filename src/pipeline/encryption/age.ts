@@ -14,8 +14,8 @@ import type { Stage } from "../stage.js";
 import type { NativePayload } from "./age-payload.js";
 
 const NO_MATCH = "no identity matched any of the file's recipients";
-/** Chunks of the compressor's output (64 KiB each: 2 MiB) taken before the header is ready. */
-const AHEAD = 32;
+/** Bytes of the compressor's output taken before the header is ready, whatever its chunks' size. */
+const AHEAD = { highWaterMark: 2 * 1024 * 1024, size: (chunk: Uint8Array) => chunk.byteLength };
 
 let native: Promise<NativePayload | undefined> | undefined;
 
@@ -37,7 +37,7 @@ export const age: Stage = {
   magic: new TextEncoder().encode("age-encryption.org/v1\n"),
   encode(codec, { encryption }) {
     // While age-encryption loads and writes the header (~0.1 s on Node), the compressor works on into this buffer.
-    const ahead = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: AHEAD });
+    const ahead = new TransformStream<Uint8Array, Uint8Array>(undefined, AHEAD);
     const sealed = transformOf(async (input) => {
       const { Encrypter } = await import("age-encryption");
       const encrypter = new Encrypter();
