@@ -225,6 +225,7 @@ writeFileSync(`${out}results.svg`, chartSvg(results));
 const markdown = report(results);
 console.log(markdown);
 writeFileSync(`${out}RESULTS.md`, markdown);
+await import("./encryption.mjs").then((m) => m.writeEncryptionSection(`${out}RESULTS.md`, m.encryptionCost({ sizes, runs, log })));
 
 // ---- targets and report -------------------------------------------------------------
 function targets(r) {

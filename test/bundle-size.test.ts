@@ -16,7 +16,9 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * `backupper/2` format check); and from 29 700 to 31 000 (30 935 measured) for age encryption
  * (~1.2 kB: the encryption layer and its options' validation, the `DecryptionError` messages, the
  * source's `mode` carried to the restore target; age-encryption itself is imported dynamically,
- * external and not counted); then to 34 400 (34 285 measured) for issue 13's restore drills
+ * external and not counted); then about 130 bytes for age's payload on node:crypto (the stage's hook
+ * that loads it, and its read-ahead while the header is made; the cipher itself,
+ * src/pipeline/encryption/age-payload.ts, is a lazy chunk of ~1.7 kB); then to 34 400 (34 285 measured) for issue 13's restore drills
  * (~1.1 kB: the operation, its schedule, the lock it shares with backups, the status book keeping
  * the last drill and the failures by code) and the Prometheus exposition of the status (~0.9 kB,
  * most of it the HELP text of each metric), and for outages (issue 14, ~1.3 kB: the time-bounded
@@ -24,7 +26,7 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * long, resumed downloads on that budget with the replaced-object message and the stall check,
  * the early wake-up of waits once the storage answers, and the scheduler's retries of a failed
  * run). What only reading zstd needs (fzstd, and the frame splitter node:zlib's decoder needs) is
- * in lazy chunks, not counted here (`lazy`, ~4.6 kB). Raised to 37 100 (37 036 measured) for one
+ * in lazy chunks, not counted here (`lazy`, ~4.6 kB). Raised to 37 200 (37 174 measured) for one
  * writer per source and alerts (issue 13, ~2.75 kB: the lease's take, renewal, loss and release and its record; the S3
  * conditional put with its check for servers that compare `If-Match` unquoted; the storage
  * guard's capability; `notify` option validation and the event-to-alert mapping). The alert
@@ -33,7 +35,7 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * chunks share the error family and the S3 client with the entry, and splitting those out of it
  * costs more gzip than it spares.
  */
-const CEILING = 37_100;
+const CEILING = 37_200;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

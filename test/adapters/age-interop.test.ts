@@ -2,12 +2,15 @@
  * Encrypted backups against the real `age` CLI (Debian's age 1.1.1, installed by
  * scripts/install-test-servers.sh) and a real S3 (Ceph RGW): the hand restore of docs/FORMAT.md
  * §5 (`age -d -i key.txt x.db.gz.age | gunzip`) gives the source's bytes, a file the CLI
- * encrypted restores through the library, and round trips hold on RGW.
+ * encrypted restores through the library, and round trips hold on RGW. On RGW the object is also
+ * fetched with Debian's `aws s3 cp` (by its absolute path: a pyenv shim may shadow it on PATH) and
+ * undone with `age -d` then `gunzip` / `zstd -d`, zstd written on Node 24.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsAdapter } from "../../src/fs.js";
@@ -16,6 +19,8 @@ import { encodeMeta } from "../../src/format/meta.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { readObject } from "../helpers/fixtures.js";
 import { rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { ROOT, runtimes } from "../runtimes/runtimes.js";
+import { itOn } from "../runtimes/skip.js";
 
 let dir: string;
 let keyFile: string;
@@ -90,4 +95,39 @@ describeRgw("encrypted backups on Ceph RGW", () => {
     await b.restore(info.key, { to });
     expect(sha256(to.bytes!)).toBe(sha256(data));
   }, 60_000);
+
+  const AWS = "/usr/bin/aws";
+  const CHILD = join(ROOT, "test/adapters/age-s3-child.ts");
+  const [node, node24] = runtimes("node", "node24");
+  const undo = { gzip: ["gunzip", "-c"], zstd: ["zstd", "-d", "-c"] } as const;
+
+  for (const [compression, runtime] of [["gzip", node!], ["zstd", node24!]] as const) {
+    itOn(runtime)(`${compression} on ${runtime.name}: fetched with \`aws s3 cp\`, \`age -d -i\` then \`${undo[compression][0]}\` give the source's SHA-256`, async () => {
+      const source = join(dir, `cp-${compression}.db`);
+      const data = Buffer.concat([Buffer.from("INSERT INTO jobs VALUES ('email', 'queued');\n".repeat(60_000)), randomBytes(1024 * 1024 + 5, 21)]);
+      await writeFile(source, data);
+      const server = t.server;
+      const env = {
+        PATH: process.env.PATH,
+        S3_ENDPOINT: server.endpoint,
+        S3_REGION: server.region,
+        S3_BUCKET: t.bucket,
+        S3_ACCESS_KEY_ID: server.accessKeyId,
+        S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      };
+      const [binary, ...args] = [...runtime.argv({ ts: true }), CHILD, source, compression, recipient];
+      const { stdout } = await promisify(execFile)(binary!, args, { cwd: ROOT, env });
+      const made = JSON.parse(stdout.trim().split("\n").pop()!) as { key: string; codec: string };
+      expect(made.key).toMatch(compression === "gzip" ? /\.db\.gz\.age$/ : /\.db\.zst\.age$/);
+
+      const fetched = join(dir, `cp-${compression}.age`);
+      execFileSync(AWS, ["s3", "cp", `s3://${t.bucket}/${made.key}`, fetched, "--endpoint-url", server.endpoint, "--region", server.region, "--no-progress"], {
+        env: { PATH: process.env.PATH, HOME: dir, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true" },
+        stdio: "pipe",
+      });
+      const [tool, ...flags] = undo[compression];
+      const plain = execFileSync(tool, flags, { input: execFileSync("age", ["-d", "-i", keyFile, fetched], { maxBuffer: 1 << 28 }), maxBuffer: 1 << 28 });
+      expect(sha256(plain)).toBe(sha256(data));
+    }, 120_000);
+  }
 });

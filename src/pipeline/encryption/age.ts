@@ -2,13 +2,30 @@
  * age encryption (age-encryption.org/v1, docs/FORMAT.md §1–§2): to recipients' public keys or to a
  * passphrase (scrypt), in authenticated 64 KiB chunks, so any change to the stored bytes, or a
  * dropped end, fails decryption. `age-encryption` is imported only when a backup is encrypted or
- * decrypted, so the bundle of a backupper without encryption does not carry it.
+ * decrypted, so the bundle of a backupper without encryption does not carry it. It writes and
+ * reads every header; with the native codec the payload goes through `node:crypto` where that has
+ * ChaCha20-Poly1305 (./age-payload.ts), else through `age-encryption` too.
  */
+import { loadBuiltin } from "../../codec/builtin.js";
+import type { Codec } from "../../codec/index.js";
 import { DecryptionError } from "../../errors.js";
 import { transformOf } from "../../util/streams.js";
 import type { Stage } from "../stage.js";
+import type { NativePayload } from "./age-payload.js";
 
 const NO_MATCH = "no identity matched any of the file's recipients";
+/** Bytes of the compressor's output taken before the header is ready, whatever its chunks' size. */
+const AHEAD = { highWaterMark: 2 * 1024 * 1024, size: (chunk: Uint8Array) => chunk.byteLength };
+
+let native: Promise<NativePayload | undefined> | undefined;
+
+/**
+ * The native payload cipher when the codec is native and the runtime has one (`codec: "portable"`
+ * keeps everything in age-encryption). Its own chunk, like age-encryption: a bundle without
+ * encryption does not carry it.
+ */
+const nativePayload = (codec: Codec) =>
+  codec.name === "native" ? (native ??= Promise.all([loadBuiltin("node:crypto"), import("./age-payload.js")]).then(([crypto, { nativePayloadOn }]) => nativePayloadOn(crypto))) : undefined;
 
 export const age: Stage = {
   name: "age",
@@ -18,15 +35,20 @@ export const age: Stage = {
   format: "backupper/2",
   hidesOriginal: true,
   magic: new TextEncoder().encode("age-encryption.org/v1\n"),
-  encode: (_codec, { encryption }) =>
-    transformOf(async (input) => {
+  encode(codec, { encryption }) {
+    // While age-encryption loads and writes the header (~0.1 s on Node), the compressor works on into this buffer.
+    const ahead = new TransformStream<Uint8Array, Uint8Array>(undefined, AHEAD);
+    const sealed = transformOf(async (input) => {
       const { Encrypter } = await import("age-encryption");
       const encrypter = new Encrypter();
       if (encryption.passphrase !== undefined) encrypter.setPassphrase(encryption.passphrase);
       for (const recipient of encryption.recipients) encrypter.addRecipient(recipient);
-      return encrypter.encrypt(input);
-    }),
-  decode: (_codec, { encryption }, key) =>
+      // A passphrase's file key never reaches a recipient: getting it back would cost a second scrypt (~1 s), more than the portable payload of most backups.
+      return (await (encryption.passphrase === undefined ? nativePayload(codec) : undefined))?.encrypt(encrypter, input) ?? encrypter.encrypt(input);
+    });
+    return { writable: ahead.writable, readable: ahead.readable.pipeThrough(sealed) };
+  },
+  decode: (codec, { encryption }, key) =>
     transformOf(async (input) => {
       if (encryption.passphrase === undefined && encryption.identities.length === 0) {
         await input.cancel();
@@ -45,7 +67,7 @@ export const age: Stage = {
       for (const identity of encryption.identities) decrypter.addIdentity(identity);
       if (encryption.passphrase !== undefined) decrypter.addPassphrase(encryption.passphrase);
       try {
-        return await decrypter.decrypt(input);
+        return await ((await nativePayload(codec))?.decrypt(decrypter, input) ?? decrypter.decrypt(input));
       } catch (error) {
         if ((error as Error | undefined)?.message !== NO_MATCH) throw error;
         throw new DecryptionError(key, passphraseEncrypted ? "wrong-passphrase" : "wrong-identity", { cause: error });

@@ -1,0 +1,22 @@
+// Run by test/adapters/age-interop.test.ts on the machine's Node (gzip) and on Node 24 (zstd,
+// which Node 20 cannot write):
+//   <node> --import tsx test/adapters/age-s3-child.ts <source file> <compression> <recipient>
+// with S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY set. Backs the
+// file up, encrypted to the recipient, through the S3 adapter; prints one JSON line with the key
+// and the codec, so the test can fetch the object with `aws s3 cp` and undo it with the real tools.
+import { s3Adapter } from "../../src/adapters/s3.js";
+import { fileSource } from "../../src/fs.js";
+import { createBackupper } from "../../src/index.js";
+
+const [file, compression, recipient] = process.argv.slice(2) as [string, "gzip" | "zstd", string];
+const env = (name: string): string => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
+const adapter = s3Adapter({
+  endpoint: env("S3_ENDPOINT"),
+  region: env("S3_REGION"),
+  bucket: env("S3_BUCKET"),
+  accessKeyId: env("S3_ACCESS_KEY_ID"),
+  secretAccessKey: env("S3_SECRET_ACCESS_KEY"),
+  forcePathStyle: true,
+});
+const info = await createBackupper({ adapter, source: fileSource(file, { name: `cp-${compression}` }), compression, encryption: { recipients: [recipient] } }).backup();
+console.log(JSON.stringify({ key: info.key, codec: info.codec, runtime: process.version }));
