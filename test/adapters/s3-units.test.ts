@@ -78,8 +78,8 @@ describe("options", () => {
     );
   });
 
-  it("defaults: 8 MiB parts, threshold = part size, 4 in flight, 5 attempts", () => {
-    expect(resolveOptions(base)).toMatchObject({ partSize: 8 * MiB, multipartThreshold: 8 * MiB, concurrency: 4, maxAttempts: 5 });
+  it("defaults: 5 MiB parts, threshold = part size, 4 in flight, 5 attempts", () => {
+    expect(resolveOptions(base)).toMatchObject({ partSize: 5 * MiB, multipartThreshold: 5 * MiB, concurrency: 4, maxAttempts: 5 });
   });
 });
 
