@@ -4,7 +4,7 @@ import { bundleSize } from "../bench/bundle-size.mjs";
 
 /**
  * The budget for `createBackupper` + `s3Adapter`, bundled for a browser/Worker and gzipped, is
- * 15 kB; it is not met yet (see bench/RESULTS.md for the per-module breakdown). Until then this
+ * 15 kB; it is not met yet (see bench/PROFILE.md for the per-module breakdown). Until then this
  * ceiling keeps the bundle from growing unnoticed: lower it whenever the bundle shrinks, and
  * raise it only in a commit that says what the bytes bought. Raised from 27 000 for the review
  * fixes (capped, linear-time S3 answers; redaction of JSON output; the cap on metadata-less
@@ -18,8 +18,11 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * source's `mode` carried to the restore target; age-encryption itself is imported dynamically,
  * external and not counted). What only reading zstd needs (fzstd, and the frame splitter
  * node:zlib's decoder needs) is in lazy chunks, not counted here (`lazy`, ~4.6 kB).
+ * Lowered to 24 700 (24 697 measured) when the portable codec (fflate, the TypeScript SHA-256, the
+ * checked gunzip and its CRC-32) became a lazy chunk too, loaded only where `node:zlib` is missing
+ * (`lazy` is now ~11.6 kB). What the remaining bytes are: bench/PROFILE.md, "Bundle".
  */
-const CEILING = 31_000;
+const CEILING = 24_700;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {
