@@ -6,7 +6,8 @@
  * Node 24 as bytes, +42 and +28 MiB as a stream). A stream over the same bytes is sent without
  * a copy; its length is given as Content-Length, so the server still gets a sized body (S3
  * answers 411 to a chunked one). Elsewhere the bytes go as they are: Deno sends a stream body
- * chunked, dropping the length, and Bun and workerd gain nothing measurable from a stream.
+ * chunked, dropping the length; Bun gains nothing measurable from a stream; workerd and browsers
+ * were not measured.
  */
 
 /** Node: no `navigator` before Node 21, `Node.js/…` from then on (Bun and Deno name themselves). */
