@@ -8,6 +8,7 @@ import { createReadStream, mkdirSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip, gzipSync } from "node:zlib";
+import { peerCases } from "./peers.mjs";
 
 const spec = JSON.parse(process.argv[2]);
 const { db, work } = spec;
@@ -16,9 +17,9 @@ const env = process.env;
 mkdirSync(work, { recursive: true });
 
 /** Runs `script` in bash under GNU time: the shell pipeline's own peak RSS (its largest process). */
-function shell(script) {
+function shell(script, scriptEnv = env) {
   const start = performance.now();
-  const run = spawnSync("/usr/bin/time", ["-f", "%M", "bash", "-o", "pipefail", "-c", script], { encoding: "utf8" });
+  const run = spawnSync("/usr/bin/time", ["-f", "%M", "bash", "-o", "pipefail", "-c", script], { encoding: "utf8", env: scriptEnv });
   const ms = performance.now() - start;
   if (run.status !== 0) throw new Error(`${script}: ${run.stderr}`);
   const lines = run.stderr.trim().split("\n");
@@ -114,6 +115,7 @@ const cases = {
   },
 };
 
+Object.assign(cases, peerCases({ spec, db, work, shell }));
 const run = cases[spec.case];
 if (!run) throw new Error(`unknown case ${spec.case}`);
 try {

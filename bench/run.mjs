@@ -1,10 +1,12 @@
-// The benchmark of issue 5: backupper against the shell tools, pigz, the AWS SDK and the
-// seed's approach, on generated job-queue SQLite databases, in one run so the ratios hold.
+// The benchmarks of issues 5 and 10: backupper against the shell tools, pigz, the AWS SDK and the
+// seed's approach (issue 5), and the CLI against restic and the AWS CLI on the same Ceph RGW
+// (issue 10), on generated job-queue SQLite databases, in one run so the ratios hold.
 //   npm run bench                 64 MiB and 512 MiB tables + the 2 GiB+ memory curve
 //   npm run bench -- --quick      64 MiB only
 //   options: --runs N (default 3), --large-runs N (2 GiB+ runs, default 1)
 // Every measurement is its own child process (bench/case.mjs), so each peak RSS is the
-// case's own. S3 cases run against a throwaway Ceph RGW (scripts/ceph-rgw.sh), or the one
+// case's own. `npm run bench`'s pre-step installs restic, pigz, the AWS CLI and zstd
+// (scripts/install-bench-tools.sh) and the Node 24 that writes zstd (scripts/install-test-runtimes.ts). S3 cases run against a throwaway Ceph RGW (scripts/ceph-rgw.sh), or the one
 // whose directory BENCH_RGW_DIR names. Writes bench/RESULTS.md, bench/results.json and bench/results.svg
 // (a --quick run writes bench/.data/quick-RESULTS.md and quick-results.json instead).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -15,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleSize } from "./bundle-size.mjs";
 import { queueDb } from "./generate-db.mjs";
+import { runtime } from "../test/runtimes/runtimes.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "..");
@@ -55,14 +58,54 @@ const RESTORE = [
   { id: "bk-s3-verify", label: "backupper verify ← RGW", spec: { case: "backupper-verify", adapter: "s3" }, s3: true },
   { id: "aws-r", label: "AWS SDK v3 GetObject + node:zlib ← RGW", spec: { case: "aws-sdk-restore" }, s3: true },
 ];
-// The memory curve at 2 GiB+: default settings and parallel, to the fs adapter.
-const LARGE = ["shell", "bk-fs", "bk-fs-par"];
+// Issue 10: the CLI as a user runs it, `backupper now --source queue.db` (a SQLite source) to
+// RGW, against restic and the AWS CLI; ratios to restic. zstd needs Node >= 22.15: those rows
+// run the CLI on Node 24. The "plain file" rows back up the same bytes with the header's first
+// byte changed, so the CLI takes them as a file: the cost of the consistent SQLite snapshot.
+const PEERS = [
+  { id: "restic", label: "`restic backup --stdin` (0.14, zstd, encrypted, fresh repository)", spec: { case: "restic-backup" }, s3: true, needs: "restic" },
+  { id: "cli-gzip", label: "`backupper now` (gzip -6, default; Node 20)", spec: { case: "cli-backup" }, s3: true },
+  { id: "cli-zstd1", label: "`backupper now --compression zstd` (Node 24)", spec: { case: "cli-backup", compression: "zstd", node24: true }, s3: true, needs: "node24" },
+  {
+    id: "cli-zstd2",
+    label: "`backupper now --compression zstd --compression-workers 2` (Node 24)",
+    spec: { case: "cli-backup", compression: "zstd", workers: 2, node24: true, keep: true },
+    s3: true,
+    needs: "node24",
+  },
+  { id: "cli-gzip-file", label: "same bytes as a plain file: `backupper now` (gzip, Node 20)", spec: { case: "cli-backup", plain: true }, s3: true },
+  {
+    id: "cli-zstd2-file",
+    label: "same bytes as a plain file: zstd, 2 workers (Node 24)",
+    spec: { case: "cli-backup", compression: "zstd", workers: 2, node24: true, plain: true },
+    s3: true,
+    needs: "node24",
+  },
+  { id: "gzip-aws", label: "`gzip -6 | aws s3 cp -`", spec: { case: "gzip-aws-backup" }, s3: true, needs: "/usr/bin/aws" },
+  { id: "zstd-aws", label: "`zstd -3 | aws s3 cp -`", spec: { case: "zstd-aws-backup" }, s3: true, needs: "/usr/bin/aws" },
+  { id: "aws-raw", label: "`aws s3 cp` of the raw file (the server's upload ceiling)", spec: { case: "aws-raw-backup" }, s3: true, needs: "/usr/bin/aws" },
+];
+const PEERS_RESTORE = [
+  { id: "restic-r", label: "`restic dump latest` (to a file, synced)", spec: { case: "restic-restore" }, s3: true, needs: "restic" },
+  {
+    id: "cli-zstd2-restore",
+    label: "`backupper restore` of the zstd backup (Node 24, to a file, fsync)",
+    spec: { case: "cli-restore", compression: "zstd", workers: 2, node24: true },
+    s3: true,
+    needs: "node24",
+  },
+];
+
+// The memory curve at 2 GiB+: default settings and parallel, to the fs adapter, and the default to RGW.
+const LARGE = ["shell", "bk-fs", "bk-fs-par", "bk-s3"];
 
 const sizes = quick ? [64] : [64, 512];
 const largeSize = 2200;
 
 // ---- environment --------------------------------------------------------------------
-const have = (tool) => spawnSync("bash", ["-c", `command -v ${tool}`]).status === 0;
+const node24 = runtime("node24");
+const have = (tool) => (tool === "node24" ? !node24.missing : spawnSync("bash", ["-c", `command -v ${tool}`]).status === 0);
+const loadAverages = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const version = (cmd) => {
   try {
     return execFileSync("bash", ["-c", cmd], { encoding: "utf8" }).split("\n")[0].trim();
@@ -82,6 +125,11 @@ const environment = {
   pigz: version("pigz --version 2>&1"),
   sha256sum: version("sha256sum --version"),
   rgw: version("radosgw --version"),
+  restic: version("restic version"),
+  awscli: version("/usr/bin/aws --version"),
+  zstd: version("zstd --version"),
+  node24: node24.missing ? `not installed (${node24.missing})` : node24.version,
+  loadAtStart: loadAverages(),
   backupper: JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version,
   "@aws-sdk/client-s3": pkgVersion("@aws-sdk/client-s3"),
   "@aws-sdk/lib-storage": pkgVersion("@aws-sdk/lib-storage"),
@@ -109,6 +157,16 @@ function collectRgwGarbage() {
   if (conf) spawnSync("timeout", ["120", "radosgw-admin", "--conf", conf, "gc", "process", "--include-all"], { stdio: "ignore" });
 }
 
+/** Deletes every object of the bench's bucket, so the memstore holds one size's backups at a time. */
+function emptyBucket(env) {
+  if (!env || !have("/usr/bin/aws")) return;
+  spawnSync("/usr/bin/aws", ["--endpoint-url", env.S3_ENDPOINT, "s3", "rm", "--recursive", "--quiet", `s3://${env.S3_BUCKET}/`], {
+    stdio: "ignore",
+    env: { ...process.env, AWS_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION: env.S3_REGION, AWS_CONFIG_FILE: "/dev/null" },
+  });
+  collectRgwGarbage();
+}
+
 function rgwEnv(dir) {
   const env = {};
   for (const line of readFileSync(join(dir, "env"), "utf8").split("\n")) {
@@ -122,7 +180,7 @@ function rgwEnv(dir) {
 function measure(spec, db, work, env) {
   const run = spawnSync(process.execPath, ["--no-warnings", join(here, "case.mjs"), JSON.stringify({ ...spec, db, work })], {
     encoding: "utf8",
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, ...(node24.missing ? {} : { BENCH_NODE24: node24.binary }) },
     maxBuffer: 1 << 20,
   });
   const last = run.stdout.trim().split("\n").pop();
@@ -201,8 +259,11 @@ try {
     log(`--- ${mib} MiB (${db})`);
     const backup = withRatios(runCases(BACKUP, db, dir, env, runs), "shell");
     const restore = withRatios(runCases(RESTORE, db, dir, env, runs), "shell-r");
-    results.sizes[mib] = { backup, restore };
+    const peers = withRatios(runCases(PEERS, db, dir, env, runs), "restic");
+    const peersRestore = withRatios(runCases(PEERS_RESTORE, db, dir, env, runs), "restic-r");
+    results.sizes[mib] = { backup, restore, peers, peersRestore };
     rmSync(dir, { recursive: true, force: true });
+    emptyBucket(env);
   }
   if (!quick) {
     const db = queueDb(largeSize, log);
@@ -212,6 +273,7 @@ try {
     rmSync(dir, { recursive: true, force: true });
   }
   results.bundle = await bundleSize("browser");
+  results.environment.loadAtEnd = loadAverages();
 } finally {
   rmSync(work, { recursive: true, force: true });
   if (rgw?.owned) spawnSync("bash", [join(root, "scripts/ceph-rgw.sh"), "stop", rgw.dir]);
@@ -248,6 +310,23 @@ function targets(r) {
   check(`peak RSS ${largeSize} MiB / 64 MiB backup, default`, large?.peakRssMiB && small?.peakRssMiB ? large.peakRssMiB / small.peakRssMiB : undefined, "≤ 1.15×", (v) => v <= 1.15);
   check(`peak RSS ${largeSize} MiB backup, default (MiB)`, large?.peakRssMiB, "≤ 96", (v) => v <= 96);
   check("bundle backupper + backupper/s3, min+gz (bytes)", r.bundle?.gzipped, "≤ 15000", (v) => v <= 15000);
+  // Issue 10: the CLI on a SQLite source → RGW, against restic and the shell pipelines.
+  const peer = (id) => r.sizes[mib]?.peers.find((x) => x.id === id);
+  const restic = peer("restic");
+  const vs = (a, b, key = "mbps") => (a?.[key] && b?.[key] ? a[key] / b[key] : undefined);
+  check(`zstd, 2 workers: throughput vs restic (${mib} MiB)`, vs(peer("cli-zstd2"), restic), "≥ 1.5×", (v) => v >= 1.5);
+  check(`zstd, 2 workers: peak RSS vs restic (${mib} MiB)`, vs(peer("cli-zstd2"), restic, "peakRssMiB"), "≤ 1.0×", (v) => v <= 1.0);
+  check(`zstd, 1 worker: throughput vs restic (${mib} MiB)`, vs(peer("cli-zstd1"), restic), "≥ 1.0×", (v) => v >= 1.0);
+  check(`gzip default: throughput vs \`gzip -6 | aws s3 cp -\` (${mib} MiB)`, vs(peer("cli-gzip"), peer("gzip-aws")), "≥ 1.1×", (v) => v >= 1.1);
+  const restored = r.sizes[mib]?.peersRestore;
+  check(`restore of a zstd backup vs \`restic dump\` (${mib} MiB)`, vs(restored?.find((x) => x.id === "cli-zstd2-restore"), restored?.find((x) => x.id === "restic-r")), "≥ 3×", (v) => v >= 3);
+  // Time is the inverse of throughput for the same bytes: SQLite source time / plain file time.
+  check(`SQLite source vs the same bytes as a plain file, time, gzip (${mib} MiB)`, vs(peer("cli-gzip-file"), peer("cli-gzip")), "≤ 1.2×", (v) => v <= 1.2);
+  check(`SQLite source vs the same bytes as a plain file, time, zstd 2 workers (${mib} MiB)`, vs(peer("cli-zstd2-file"), peer("cli-zstd2")), "≤ 1.2×", (v) => v <= 1.2);
+  const smallS3 = r.sizes[64]?.backup.find((x) => x.id === "bk-s3");
+  const largeS3 = r.large?.find((x) => x.id === "bk-s3");
+  check(`peak RSS ${largeSize} MiB / 64 MiB backup → RGW, default`, vs(largeS3, smallS3, "peakRssMiB"), "≤ 1.15×", (v) => v <= 1.15);
+  check(`peak RSS backup → RGW / → fs, default (${mib} MiB)`, vs(at("backup", "bk-s3"), at("backup", "bk-fs"), "peakRssMiB"), "close to 1×", (v) => v <= 1.15);
   return out;
 }
 
@@ -269,16 +348,21 @@ function report(r) {
   const parts = [
     "# Benchmark results",
     "",
-    `Generated by \`npm run bench${quick ? " -- --quick" : ""}\` on ${e.date}: ${e.runtime}, ${e.cpu} (${e.cores} cores, ${e.memoryGiB} GiB), ` +
-      `${e.gzip}, ${e.pigz}, ${e.sha256sum}, Ceph RGW ${e.rgw}, backupper ${e.backupper}, @aws-sdk/client-s3 ${e["@aws-sdk/client-s3"]}, ` +
+    `Generated by \`npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}\` on ${e.date}: ${e.runtime}, ${e.cpu} (${e.cores} cores, ${e.memoryGiB} GiB), ` +
+      `${e.gzip}, ${e.pigz}, ${e.sha256sum}, Ceph RGW ${e.rgw}, ${e.restic}, ${e.awscli}, ${e.zstd}, Node 24: ${e.node24}, backupper ${e.backupper}, @aws-sdk/client-s3 ${e["@aws-sdk/client-s3"]}, ` +
       `@aws-sdk/lib-storage ${e["@aws-sdk/lib-storage"]}. Medians of ${e.runs} runs (${largeRuns} at ${largeSize} MiB), taken in rounds that run every case once; each run is its own process. ` +
       "MB/s are of original (uncompressed) bytes; ratios are to the shell reference in the same run. " +
-      "The machine is shared with other work, so absolute numbers drift: compare ratios.",
+      "The machine is shared with other work, so absolute numbers drift: compare ratios. " +
+      `Load averages (1, 5, 15 min) at the start: ${e.loadAtStart}; at the end: ${e.loadAtEnd ?? "n/a"} (2 cores).`,
     "",
   ];
-  for (const [mib, { backup, restore }] of Object.entries(r.sizes)) {
+  for (const [mib, { backup, restore, peers, peersRestore }] of Object.entries(r.sizes)) {
     parts.push(`## ${mib} MiB job-queue database`, "", "### Backup (read → SHA-256 + gzip → store)", "", table(backup, "shell"), "");
     parts.push("### Restore (read → gunzip → SHA-256)", "", table(restore, "gzip -dc"), "");
+    if (peers) {
+      parts.push("### The CLI against restic and the AWS CLI, SQLite source → RGW (issue 10)", "", table(peers, "restic"), "");
+      parts.push("### Restore against `restic dump`", "", table(peersRestore, "restic dump"), "");
+    }
   }
   if (r.large) parts.push(`## ${largeSize} MiB: the memory curve`, "", table(r.large, "shell"), "");
   parts.push(

@@ -4,7 +4,7 @@ import { bundleSize } from "../bench/bundle-size.mjs";
 
 /**
  * The budget for `createBackupper` + `s3Adapter`, bundled for a browser/Worker and gzipped, is
- * 15 kB; it is not met yet (see bench/RESULTS.md for the per-module breakdown). Until then this
+ * 15 kB; it is not met yet (see bench/PROFILE.md for the per-module breakdown). Until then this
  * ceiling keeps the bundle from growing unnoticed: lower it whenever the bundle shrinks, and
  * raise it only in a commit that says what the bytes bought. Raised from 27 000 for the review
  * fixes (capped, linear-time S3 answers; redaction of JSON output; the cap on metadata-less
@@ -34,8 +34,11 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * Loading the lease and the conditional put lazily too was measured and saved nothing: their
  * chunks share the error family and the S3 client with the entry, and splitting those out of it
  * costs more gzip than it spares.
+ * Lowered to 31 000 (30 944 measured) when the portable codec (fflate, the TypeScript SHA-256, the
+ * checked gunzip and its CRC-32) became a lazy chunk too, loaded only where `node:zlib` is missing
+ * (~6.2 kB less; `lazy` grows by as much). What the remaining bytes are: bench/PROFILE.md, "Bundle".
  */
-const CEILING = 37_200;
+const CEILING = 31_000;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

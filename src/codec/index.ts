@@ -3,13 +3,14 @@
  * (`node:zlib` + `node:crypto`) where the runtime has them, the portable one (fflate +
  * TypeScript SHA-256) everywhere else. Both read and write standard gzip, so either one
  * restores what the other (or `gzip`, or `pigz`) wrote; both read zstd, which only the native
- * one writes, and only where `node:zlib` has it.
+ * one writes, and only where `node:zlib` has it. The portable codec is imported only where it is
+ * picked, so a bundle for a runtime with `node:zlib` does not load fflate and the TypeScript
+ * SHA-256 with the rest (bundlers put them in a chunk of their own).
  */
 
 import { ConfigError } from "../errors.js";
 import { builtinModule } from "./builtin.js";
 import { loadNativeCodec } from "./native.js";
-import { portableCodec } from "./portable.js";
 export type { Codec, CodecPreference } from "./types.js";
 import type { Codec, CodecPreference } from "./types.js";
 
@@ -28,13 +29,15 @@ export function getCodec(prefer: CodecPreference = "auto"): Promise<Codec> {
   return codec;
 }
 
+const portableCodec = async (): Promise<Codec> => (await import("./portable.js")).portableCodec;
+
 async function pickCodec(prefer: CodecPreference): Promise<Codec> {
-  if (prefer === "portable") return portableCodec;
+  if (prefer === "portable") return portableCodec();
   const native = await loadNativeCodec();
   if (native) return native;
   // The caller asked for it by name (the `codec` option): a configuration that cannot work here.
   if (prefer === "native") throw new ConfigError("codec", "native codec unavailable: this runtime has no node:zlib/node:crypto");
-  return portableCodec;
+  return portableCodec();
 }
 
 /**

@@ -81,8 +81,8 @@ describe("options", () => {
     );
   });
 
-  it("defaults: 8 MiB parts, threshold = part size, 4 in flight, retries for 5 minutes with no attempt limit", () => {
-    expect(resolveOptions(base)).toMatchObject({ partSize: 8 * MiB, multipartThreshold: 8 * MiB, concurrency: 4, maxAttempts: Infinity, retryFor: 300_000 });
+  it("defaults: 5 MiB parts, threshold = part size, 4 in flight, retries for 5 minutes with no attempt limit", () => {
+    expect(resolveOptions(base)).toMatchObject({ partSize: 5 * MiB, multipartThreshold: 5 * MiB, concurrency: 4, maxAttempts: Infinity, retryFor: 300_000 });
   });
 });
 

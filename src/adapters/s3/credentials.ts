@@ -7,6 +7,7 @@
  */
 
 import { AwsV4Signer } from "aws4fetch";
+import { requestBody } from "./body.js";
 
 /** Structurally `AwsCredentialIdentity` from `@smithy/types`. */
 export interface S3Credentials {
@@ -62,7 +63,8 @@ export function createSigner(
         region,
         cache,
       }).sign();
-      return new Request(signed.url, { method: signed.method, headers: signed.headers, body: signed.body ?? null, signal });
+      const payload = requestBody(body, signed.headers);
+      return new Request(signed.url, { method: signed.method, headers: signed.headers, signal, ...payload } as RequestInit);
     };
   };
   if (typeof source !== "function") {

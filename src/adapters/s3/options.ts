@@ -36,7 +36,7 @@ export interface S3AdapterOptions {
    * and for bucket names with dots over https, which no wildcard certificate covers.
    */
   forcePathStyle?: boolean;
-  /** Multipart part size in bytes (default 8 MiB, at least 5 MiB). Grown automatically to fit `sizeHint` in 10 000 parts. */
+  /** Multipart part size in bytes (default and minimum 5 MiB). Grown automatically to fit `sizeHint` in 10 000 parts. */
   partSize?: number;
   /** Bodies of at least this many bytes go multipart (default and maximum: `partSize`). */
   multipartThreshold?: number;
@@ -201,7 +201,7 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
   if (!/^[a-z0-9][a-z0-9.\-_]{1,254}$/i.test(bucket)) fail("bucket", `is not a valid bucket name: ${JSON.stringify(bucket)}`);
   const region = nonEmpty("region", opts.region);
   const credentials = resolveCredentials(opts);
-  const partSize = integer("partSize", opts.partSize, 8 * MiB, MIN_PART_SIZE, MAX_PART_SIZE);
+  const partSize = integer("partSize", opts.partSize, MIN_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
   const multipartThreshold = integer("multipartThreshold", opts.multipartThreshold, partSize, 1, partSize);
   const concurrency = integer("concurrency", opts.concurrency, 4, 1, 64);
   const maxAttempts = integer("maxAttempts", opts.maxAttempts, Infinity, 1, 10_000);
