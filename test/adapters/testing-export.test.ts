@@ -17,7 +17,7 @@ const ROOT = join(import.meta.dirname, "../..");
 const DIST = join(ROOT, "dist");
 const FIXTURE = join(ROOT, "test/fixtures/conformance-node-test.mjs");
 /** The checks the suite makes; dropping one must be a deliberate change here too. */
-const CHECKS = 17;
+const CHECKS = 20;
 
 const MISSING_NULL = "returns null for a missing key";
 const PLAIN_PREFIX = "lists by plain string prefix: foo matches foo/x and foobar, not fo";
@@ -29,6 +29,9 @@ const FAILING_PUT = "rejects a put whose body stream fails midway, leaving no ob
 const ABORTED_PUT = "rejects a put with an already-aborted signal with ABORTED and writes nothing";
 const ABORTED_STREAMING = "rejects a put aborted while its body is streaming, cancels the body and writes nothing";
 const ABORTED_OTHERS = "rejects get, list and delete with an already-aborted signal with ABORTED";
+const IF_NONE_MATCH = "conditional put: ifNoneMatch creates only when there is no object, and get reports its etag";
+const IF_MATCH = "conditional put: ifMatch replaces only the version it names";
+const RACING = "conditional put: of 8 racing puts on one condition exactly one is written";
 
 function nodeTest(env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -262,5 +265,29 @@ describe("adapterConformance / runConformance", () => {
     expect(messageOf(report, ABORTED_OTHERS)).toMatch(
       /get with an aborted signal must reject with a BackupError of code ABORTED\n +key: +"[^"]+\/present"\n +expected: "a BackupError with code ABORTED"\n +actual: +Error: aborted/,
     );
+  }, 60_000);
+  it("fails an adapter whose putIf checks the condition and writes in two steps, naming the race", async () => {
+    const report = await runConformance(
+      broken((inner) => ({
+        async putIf(key, body, condition, opts) {
+          const current = await inner.get(key, opts);
+          if (current) await current.body.cancel();
+          const holds = "ifNoneMatch" in condition ? current === null : current?.etag === condition.ifMatch;
+          if (!holds) return { written: false };
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          await inner.put(key, body, opts);
+          return { written: true, etag: (await inner.get(key, opts))?.etag ?? "" };
+        },
+      })),
+    );
+    expect(failedNames(report)).toContain(RACING);
+    expect(failedNames(report)).not.toContain(IF_NONE_MATCH);
+    expect(messageOf(report, RACING)).toMatch(/writers whose create was written/);
+  }, 60_000);
+
+  it("passes the conditional checks as not applicable for an adapter without putIf", async () => {
+    const report = await runConformance(broken(() => ({ putIf: undefined })));
+    expect(report.failed).toEqual([]);
+    expect(report.passed).toEqual(expect.arrayContaining([IF_NONE_MATCH, IF_MATCH, RACING]));
   }, 60_000);
 });
