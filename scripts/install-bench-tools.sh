@@ -8,16 +8,5 @@ set -euo pipefail
 # command=package, one row per command a benchmark case runs.
 # Debian's awscli is named by path: a pip-installed `aws` elsewhere on PATH is not the one the cases run.
 needs=(restic=restic pigz=pigz zstd=zstd /usr/bin/aws=awscli /usr/bin/time=time)
-missing=()
-for row in "${needs[@]}"; do
-  command -v "${row%%=*}" >/dev/null 2>&1 || missing+=("${row#*=}")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing benchmark tools: ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "warning: missing ${missing[*]}; install with: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
-fi
+. "$(dirname "$0")/install-missing.sh"
+install_missing "benchmark tools" "${needs[@]}"

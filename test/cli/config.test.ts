@@ -4,6 +4,7 @@ import { canWriteZstd } from "../../src/codec/index.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 import { parseCommandLine, UsageError } from "../../src/cli/args.js";
 import { parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
+import { config, failure } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { maskKeyId } from "../../src/cli/commands/status.js";
 import { redactor } from "../../src/cli/output.js";
@@ -19,20 +20,10 @@ const S3_ENV: Env = {
   S3_REGION: "eu-west-1",
 };
 
-function config(argv: string[], env: Env): CliConfig {
-  const invocation = parseConfig(argv, env);
-  if (invocation.kind !== "command") throw new Error(`expected a command, got ${invocation.kind}`);
-  return invocation.config;
-}
-
 function configError(argv: string[], env: Env): ConfigError {
-  try {
-    config(argv, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  const error = failure(argv, env);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }
 
 const s3Options = (c: CliConfig) => {

@@ -5,24 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { UsageError } from "../../src/cli/args.js";
-import { parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
+import type { Env } from "../../src/cli/config.js";
+import { config as configIn, failure as failureIn } from "../helpers/cli-config.js";
 
 const DIR: Env = { BACKUP_DIR: "/var/backups", BACKUP_NAME: "queue" };
 
-function config(argv: string[], env: Env = DIR): CliConfig {
-  const invocation = parseConfig(argv, env);
-  if (invocation.kind !== "command") throw new Error(`expected a command, got ${invocation.kind}`);
-  return invocation.config;
-}
-
-function failure(argv: string[], env: Env = DIR): Error {
-  try {
-    config(argv, env);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
+const config = (argv: string[], env: Env = DIR) => configIn(argv, env);
+const failure = (argv: string[], env: Env = DIR) => failureIn(argv, env);
 
 describe("drill's command line", () => {
   it("takes a key, --latest or --random, at most one of them; none means the newest", () => {

@@ -1,27 +1,18 @@
 /** The bin's lease and alert settings: `--lease`, BACKUP_LEASE, BACKUP_LEASE_TTL, BACKUP_NOTIFY_URL / _ON / _STYLE. */
 import { describe, expect, it } from "vitest";
 import { ConfigError, LeaseHeldError } from "../../src/errors.js";
-import { backupperSettings, parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
+import { backupperSettings, type Env } from "../../src/cli/config.js";
+import { config, failure } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { helpText } from "../../src/cli/help.js";
 
 const ENV: Env = { BACKUP_DIR: "/var/backups", BACKUP_SOURCE: "/data/queue.db" };
 const TOKEN = "5f0c8a52-1111-4222-8333-444455556666";
 
-function config(argv: string[], env: Env): CliConfig {
-  const invocation = parseConfig(argv, env);
-  if (invocation.kind !== "command") throw new Error(`expected a command, got ${invocation.kind}`);
-  return invocation.config;
-}
-
 function configError(argv: string[], env: Env): ConfigError {
-  try {
-    config(argv, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  const error = failure(argv, env);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }
 
 describe("lease settings", () => {

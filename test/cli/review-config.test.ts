@@ -6,27 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { UsageError } from "../../src/cli/args.js";
-import { backupperSettings, parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
+import { backupperSettings, type Env } from "../../src/cli/config.js";
+import { config, failure } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { helpText } from "../../src/cli/help.js";
 
 const ENV: Env = { BACKUP_DIR: "/var/backups", BACKUP_NAME: "bunqueue" };
 const RESTORE = ["restore", "k", "--to", "/tmp/x.db", "--allow-unverified"];
 
-function config(argv: string[], env: Env): CliConfig {
-  const invocation = parseConfig(argv, env);
-  if (invocation.kind !== "command") throw new Error(`expected a command, got ${invocation.kind}`);
-  return invocation.config;
-}
-
-function failure(argv: string[], env: Env): unknown {
-  try {
-    config(argv, env);
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
-}
 
 describe("--max-restore-bytes / BACKUP_MAX_RESTORE_BYTES", () => {
   it.each([

@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fsAdapter } from "../../src/fs.js";
-import { BackupError, bytesSource, ChecksumMismatchError, ConfigError, CorruptDataError, createBackupper, NotFoundError, streamSource } from "../../src/index.js";
+import { BackupError, bytesSource, ChecksumMismatchError, ConfigError, CorruptDataError, createBackupper, NotFoundError } from "../../src/index.js";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { sqliteSource } from "../../src/sqlite.js";
 import { drillScratch } from "../../src/sources/drill-scratch.js";
 import type { BackupEvents } from "../../src/events.js";
 import type { StorageAdapter } from "../../src/types.js";
-import { randomBytes, sha256 } from "../helpers/data.js";
+import { gatedSource, randomBytes, sha256 } from "../helpers/data.js";
 import { readObject } from "../helpers/fixtures.js";
 import { DAY, in2099, plantBackup, plantJunk } from "../helpers/planted.js";
 import { Database } from "../fixtures/sqlite-live.js";
@@ -223,24 +223,6 @@ describe("drill picks", () => {
 });
 
 describe("drills and backups never overlap", () => {
-  /** A source whose stream stays open until `release()`, to hold a backup in flight. */
-  function gatedSource() {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const source = streamSource(
-      () =>
-        new ReadableStream({
-          async pull(c) {
-            await gate;
-            c.enqueue(randomBytes(1000));
-            c.close();
-          },
-        }),
-      { name: "gated" },
-    );
-    return { source, release };
-  }
-
   it("a drill asked for while a backup runs waits until it (and its retention) has ended, then drills the new backup", async () => {
     const memory = memoryAdapter();
     const { source, release } = gatedSource();

@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { bytesSource, createBackupper, streamSource } from "../../src/index.js";
+import { bytesSource, createBackupper } from "../../src/index.js";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { AdapterError } from "../../src/errors.js";
 import { createScheduler } from "../../src/scheduler.js";
 import type { StorageAdapter } from "../../src/types.js";
-import { randomBytes } from "../helpers/data.js";
+import { gatedSource, randomBytes } from "../helpers/data.js";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -20,23 +20,6 @@ function nextEvent<T>(subscribe: (fn: (e: T) => void) => () => void): Promise<T>
   });
 }
 
-/** A source whose stream stays open until `release()` is called, to hold a backup in flight. */
-function gatedSource() {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const source = streamSource(
-    () =>
-      new ReadableStream({
-        async pull(c) {
-          await gate;
-          c.enqueue(randomBytes(1000));
-          c.close();
-        },
-      }),
-    { name: "gated" },
-  );
-  return { source, release };
-}
 
 describe("scheduler", () => {
   beforeEach(() => {

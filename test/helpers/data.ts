@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 
 export { generatedStream } from "./generate.mjs";
 export { chunksOf } from "../../src/testing.js";
+import { streamSource } from "../../src/index.js";
 import { generatedChunks } from "./generate.mjs";
 
 export function sha256Generated(size: number, seed = 1): string {
@@ -24,3 +25,20 @@ export function randomBytes(n: number, seed = 7): Uint8Array {
   return out;
 }
 
+/** A source whose stream stays open until `release()` is called, to hold a backup in flight. */
+export function gatedSource() {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const source = streamSource(
+    () =>
+      new ReadableStream({
+        async pull(c) {
+          await gate;
+          c.enqueue(randomBytes(1000));
+          c.close();
+        },
+      }),
+    { name: "gated" },
+  );
+  return { source, release };
+}
