@@ -18,7 +18,7 @@ import { bytesSource, bytesTarget, createBackupper } from "../../src/index.js";
 import { encodeMeta } from "../../src/format/meta.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { readObject } from "../helpers/fixtures.js";
-import { rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { rgwUnavailable, s3Env, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { ROOT, runtimes } from "../runtimes/runtimes.js";
 import { itOn } from "../runtimes/skip.js";
 
@@ -109,11 +109,7 @@ describeRgw("encrypted backups on Ceph RGW", () => {
       const server = t.server;
       const env = {
         PATH: process.env.PATH,
-        S3_ENDPOINT: server.endpoint,
-        S3_REGION: server.region,
-        S3_BUCKET: t.bucket,
-        S3_ACCESS_KEY_ID: server.accessKeyId,
-        S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+        ...s3Env(server, t.bucket),
       };
       const [binary, ...args] = [...runtime.argv({ ts: true }), CHILD, source, compression, recipient];
       const { stdout } = await promisify(execFile)(binary!, args, { cwd: ROOT, env });

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
-import { adapterOptions, createBucket, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, createBucket, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
 const Database = createRequire(import.meta.url)("better-sqlite3") as new (path: string, opts?: { readonly?: boolean }) => {
@@ -247,14 +247,7 @@ let bucket: string;
 
 /** The seed's variables for the RGW bucket of these tests. */
 function rgwEnv(): Record<string, string> {
-  return {
-    S3_BACKUP_ENABLED: "1",
-    S3_ENDPOINT: rgw.endpoint,
-    S3_REGION: rgw.region,
-    S3_BUCKET: bucket,
-    S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-  };
+  return { S3_BACKUP_ENABLED: "1", ...s3Env(rgw, bucket) };
 }
 
 async function rgwDestination(): Promise<Destination> {

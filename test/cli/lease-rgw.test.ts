@@ -13,7 +13,7 @@ import { s3Adapter } from "../../src/adapters/s3.js";
 import { parseLease, type LeaseRecord } from "../../src/lease/record.js";
 import type { StorageAdapter } from "../../src/types.js";
 import { randomBytes } from "../helpers/data.js";
-import { adapterOptions, createBucket, rgwUnavailable, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, createBucket, rgwUnavailable, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
 const START_AT = resolve(__dirname, "../fixtures/start-at.mjs");
@@ -54,11 +54,7 @@ async function destination(source: string, ttl?: string) {
   const adapter = s3Adapter(adapterOptions(rgw, bucket));
   const env: Record<string, string> = {
     S3_BACKUP_ENABLED: "1",
-    S3_ENDPOINT: rgw.endpoint,
-    S3_REGION: rgw.region,
-    S3_BUCKET: bucket,
-    S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    ...s3Env(rgw, bucket),
     BACKUP_SOURCE: source,
     BACKUP_NAME: "queue",
     BACKUP_LEASE: "1",

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { faultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
-import { adapterOptions, createBucket, rgwUnavailable, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, createBucket, rgwUnavailable, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(here, "../../dist/cli.js");
@@ -71,11 +71,7 @@ describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault 
     proxy = await faultProxy(server.endpoint);
     const vars = {
       S3_BACKUP_ENABLED: "1",
-      S3_ENDPOINT: proxy.endpoint,
-      S3_REGION: server.region,
-      S3_BUCKET: bucket,
-      S3_ACCESS_KEY_ID: server.accessKeyId,
-      S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      ...s3Env(server, bucket, proxy.endpoint),
       BACKUP_SOURCE: source,
       BACKUP_COMPRESSION: "none",
     };

@@ -92,6 +92,17 @@ export function adapterOptions(server: S3TestServer, bucket: string): S3AdapterO
   };
 }
 
+/** The S3_* variables that point the CLI at `bucket` on `server` (through `endpoint`, e.g. a fault proxy, when given). */
+export function s3Env(server: S3TestServer, bucket: string, endpoint = server.endpoint): Record<string, string> {
+  return {
+    S3_ENDPOINT: endpoint,
+    S3_REGION: server.region,
+    S3_BUCKET: bucket,
+    S3_ACCESS_KEY_ID: server.accessKeyId,
+    S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+  };
+}
+
 let buckets = 0;
 
 /** Creates an empty bucket with a unique name. */

@@ -1,5 +1,5 @@
 /** A fresh bucket on Ceph RGW and the S3_* variables that point a child process at it. */
-import { createBucket, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { createBucket, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 export interface RgwBucket {
   server: S3TestServer;
@@ -13,11 +13,7 @@ export async function rgwBucket(): Promise<RgwBucket> {
   const bucket = await createBucket(server);
   const env = {
     ...process.env,
-    S3_ENDPOINT: server.endpoint,
-    S3_REGION: server.region,
-    S3_BUCKET: bucket,
-    S3_ACCESS_KEY_ID: server.accessKeyId,
-    S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+    ...s3Env(server, bucket),
   };
   return { server, bucket, env };
 }
