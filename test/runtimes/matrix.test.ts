@@ -52,11 +52,12 @@ describeRgw("runtime matrix on Ceph RGW (built package)", () => {
   for (const runtime of RUNTIMES) {
     const it = itOn(runtime);
     const codec = runtime.caps.nodeBuiltins ? "native" : "portable";
-    it(`${runtime.name}: backup → list → restore → verify, byte-identical, ${codec} codec; restores zstd; and encrypted with age`, async () => {
+    it(`${runtime.name}: backup → list → restore → verify, byte-identical, ${codec} codec; restores zstd; encrypted with age; under a lease, drilled, metrics`, async () => {
       const result = await runCheck(s3Check(runtime));
       expect(String(result.runtime).startsWith(runtime.reports), `ran on ${String(result.runtime)}`).toBe(true);
       expect(result).toMatchObject({ codec, listed: true, identical: true, portableVerify: true, zstdRestored: true, encryptedIdentical: true });
       expect(result.encryptedKey).toMatch(/\.db\.gz\.age$/);
+      expect(result).toMatchObject({ leasedListed: true, leaseObject: true, metricsSuccess: true, drill: { ok: true, key: true, checks: ["verify"] } });
       expect(result.restoredChecksum).toBe(result.backupChecksum);
       expect(result.verifiedChecksum).toBe(result.backupChecksum);
       expect(result.compressedSize).toBeLessThan(result.size as number);

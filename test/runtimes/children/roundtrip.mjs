@@ -3,7 +3,8 @@
 // real S3 server, a byte-for-byte comparison, and a verify by each codec, which both tells
 // which codec "auto" picked here and proves the two read each other's gzip; a restore of a
 // zstd backup planted by hand, which every runtime reads (node:zlib, else fzstd); then the same
-// bytes encrypted to an age recipient and restored with its identity.
+// bytes encrypted to an age recipient and restored with its identity; a backup under a lease
+// (conditional puts on this runtime's fetch), a drill of it and its Prometheus metrics.
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { bytesSource, bytesTarget, createBackupper } from "backupper";
 import { s3Adapter } from "backupper/s3";
@@ -95,7 +96,16 @@ export async function s3RoundTrip(s3Options) {
   const sealed = createBackupper({ ...options, source: bytesSource(original, { name: "matrix", target: sealedTarget }), encryption: { recipients: [await identityToRecipient(identity)], identities: [identity] } });
   const sealedInfo = await sealed.backup();
   await sealed.restore(sealedInfo.key);
+  const leased = createBackupper({ ...options, source: bytesSource(original.subarray(0, MiB), { name: "leased" }), lease: { ttl: 30_000 } });
+  const leasedInfo = await leased.backup();
+  const drill = await leased.drill();
+  const leaseObject = await options.adapter.get("backups/leased.lease");
+  if (leaseObject) await leaseObject.body.cancel();
   return {
+    leasedListed: (await leased.list()).some((b) => b.key === leasedInfo.key),
+    leaseObject: leaseObject !== null,
+    drill: { ok: drill.ok, key: drill.key === leasedInfo.key, checks: drill.checks.map((c) => c.name) },
+    metricsSuccess: /^backupper_last_success_timestamp_seconds\{name="leased",prefix="backups\/"\} \d+/m.test(leased.metrics()),
     encryptedKey: sealedInfo.key,
     encryptedIdentical: equalBytes(sealedTarget.bytes ?? new Uint8Array(), original),
     codec: native ? "native" : "portable",
