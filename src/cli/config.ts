@@ -47,6 +47,8 @@ export interface CliConfig {
   textfile: string | undefined;
   /** `run --drill-interval` / BACKUP_DRILL_INTERVAL, ms; undefined: no scheduled drills. */
   drillInterval: number | undefined;
+  /** BACKUP_RETRY_FAILED (`run`): retry a failed scheduled backup before the next interval; default true. */
+  retryFailed: boolean;
   /** BACKUP_DRILL_QUERY: run on a drill's restored SQLite copy. */
   drillQuery: string | undefined;
   destination: Destination;
@@ -319,6 +321,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
   const textfile = takesFlag(command, "textfile") ? setting(env, fromFlag(flags, "textfile"), "BACKUP_TEXTFILE") : undefined;
   const drillInterval = takesFlag(command, "drill-interval") ? setting(env, fromFlag(flags, "drill-interval"), "BACKUP_DRILL_INTERVAL") : undefined;
   const drillQuery = setting(env, undefined, "BACKUP_DRILL_QUERY");
+  const retryFailed = setting(env, undefined, "BACKUP_RETRY_FAILED");
 
   const sourceName = source ? checkedAs({ path: source.from, name: source.from }, () => fileSource(source.value).name) : undefined;
   if (!name && !sourceName) {
@@ -348,6 +351,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     textfile: textfile?.value,
     drillInterval: drillInterval ? duration(drillInterval) : undefined,
     drillQuery: drillQuery?.value,
+    retryFailed: retryFailed ? boolean(retryFailed) : true,
     destination,
     disabled,
     source: source?.value,
@@ -384,7 +388,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
 
 /** The `createBackupper` options the configuration sets: checked here, used by the commands. */
 export function backupperSettings(config: CliConfig) {
-  const { name, prefix, retention, interval, initialDelay, drillInterval, compressionWorkers, compression, compressionLevel, maxRestoreBytes, lease } = config;
+  const { name, prefix, retention, interval, initialDelay, drillInterval, retryFailed, compressionWorkers, compression, compressionLevel, maxRestoreBytes, lease } = config;
   return {
     name,
     prefix,
@@ -392,6 +396,7 @@ export function backupperSettings(config: CliConfig) {
     interval,
     initialDelay,
     drillInterval,
+    retryFailed,
     compressionWorkers,
     compression: compression as BackupperOptions["compression"],
     compressionLevel,

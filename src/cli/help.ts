@@ -95,7 +95,8 @@ const USAGE: Record<CommandName, { usage: string; about: string; flags: string[]
       "backupper run [--initial-delay <duration>] [--drill-interval <duration>] [--compression <c>] [--compression-level <n>] [--compression-workers <n>] [--recipient <age1…>]... [--textfile <file.prom>] [--lease]",
     about:
       "Run the scheduler in the foreground: the first backup after the initial delay, then one every interval,\n" +
-      "retention after each. SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
+      "retention after each; a failed one is retried after 1, 2, 4 … min, never past the next (BACKUP_RETRY_FAILED=0:\n" +
+      "wait for the next). SIGINT/SIGTERM: wait for a running backup, then exit 0; a second signal aborts it.\n" +
       "Refused while backups are disabled.",
     flags: [
       "--initial-delay <d>  delay before the first backup (default 1m); a run that finds the lease held is skipped",

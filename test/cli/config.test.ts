@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { canWriteZstd } from "../../src/codec/index.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 import { parseCommandLine, UsageError } from "../../src/cli/args.js";
-import { parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
+import { backupperSettings, parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
 import { config, failure } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { maskKeyId } from "../../src/cli/commands/status.js";
@@ -86,12 +86,19 @@ describe("environment variables", () => {
     ["BACKUP_COMPRESSION_LEVEL", "fast"],
     ["BACKUP_COMPRESSION_LEVEL", "10"],
     ["BACKUP_COMPRESSION_LEVEL", "-1"],
+    ["BACKUP_RETRY_FAILED", "sometimes"],
   ];
   it.each(bad)("%s=%j is an error naming it", (variable, value) => {
     const error = configError(["list"], { ...S3_ENV, BACKUP_NAME: "queue", [variable]: value });
     expect(error.option).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).not.toContain(SECRET);
+  });
+
+  it("retries failed scheduled backups unless BACKUP_RETRY_FAILED says no, and hands that to createBackupper", () => {
+    expect(backupperSettings(config(["run", "--source", "/data/queue.db"], S3_ENV)).retryFailed).toBe(true);
+    expect(backupperSettings(config(["run", "--source", "/data/queue.db"], { ...S3_ENV, BACKUP_RETRY_FAILED: "0" })).retryFailed).toBe(false);
+    expect(backupperSettings(config(["run", "--source", "/data/queue.db"], { ...S3_ENV, BACKUP_RETRY_FAILED: "yes" })).retryFailed).toBe(true);
   });
 
   it("reads compression workers from BACKUP_COMPRESSION_WORKERS, overridden by --compression-workers", () => {
