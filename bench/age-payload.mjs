@@ -6,6 +6,7 @@
 import { Decrypter, Encrypter, generateIdentity, identityToRecipient } from "age-encryption";
 import * as nodeCrypto from "node:crypto";
 import { nativePayloadOn } from "../src/pipeline/encryption/age-payload.ts";
+import { medianMBps } from "./median.mjs";
 
 const args = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2);
 const size = Number(args[0] ?? 64) * 1024 * 1024;
@@ -26,16 +27,7 @@ const drain = async (stream) => {
   const reader = stream.getReader();
   while (!(await reader.read()).done);
 };
-const median = async (fn) => {
-  const times = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return (size / 1e6 / (times[Math.floor(times.length / 2)] / 1000)).toFixed(0);
-};
+const median = async (fn) => (await medianMBps(size, runs, fn)).toFixed(0);
 const encrypter = () => {
   const e = new Encrypter();
   e.addRecipient(recipient);

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { getCodec } from "../src/codec/index.ts";
 import { compressible } from "../test/codec/helpers.ts";
+import { medianMBps } from "./median.mjs";
 
 const size = Number(process.argv[2] ?? 200) * 1e6;
 const runs = Number(process.argv[3] ?? 3);
@@ -28,14 +29,7 @@ const shell = (cmd, input) => median(() => {
 });
 
 async function median(fn) {
-  const times = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return (size / 1e6 / (times[Math.floor(times.length / 2)] / 1000)).toFixed(1);
+  return (await medianMBps(size, runs, fn)).toFixed(1);
 }
 
 console.log(`node ${process.version}, ${(size / 1e6).toFixed(0)} MB, gzip -6 ratio ${(size / gz.length).toFixed(2)}, median of ${runs}`);
