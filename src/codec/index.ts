@@ -46,7 +46,7 @@ async function pickCodec(prefer: CodecPreference): Promise<Codec> {
  * once; a runtime without `getBuiltinModule` (Node < 20.16) has no zstd anyway.
  */
 export function canWriteZstd(prefer: CodecPreference): boolean {
-  return prefer !== "portable" && typeof builtinModule<{ createZstdCompress?: unknown }>("node:zlib")?.createZstdCompress === "function";
+  return prefer !== "portable" && typeof builtinModule<{ zstdCompress?: unknown }>("node:zlib")?.zstdCompress === "function";
 }
 
 /** True when `head` starts with the gzip magic bytes `1f 8b`. */

@@ -39,7 +39,6 @@ interface ZlibModule {
   createGunzip(options: ZlibOptions): ZlibStream;
   gzip(buf: Uint8Array, options: ZlibOptions, callback: ZlibCallback): void;
   /** zstd: Node >= 22.15, Bun >= 1.4.5, Deno >= 2.9.6; not Node 20 nor workerd. */
-  createZstdCompress?(options: ZlibOptions): ZlibStream;
   createZstdDecompress?(options: ZlibOptions): ZlibStream;
   zstdCompress?(buf: Uint8Array, options: ZlibOptions, callback: ZlibCallback): void;
   constants: { ZSTD_c_compressionLevel?: number; ZSTD_c_checksumFlag?: number };
@@ -106,15 +105,14 @@ function onThreadPool(compress: (buf: Uint8Array, options: ZlibOptions, callback
 
 /** Where `node:zlib` compresses zstd, the codec's `zstd` writer; elsewhere none. */
 function zstdWriter(zlib: ZlibModule): Pick<Codec, "zstd"> {
-  const { createZstdCompress, zstdCompress, constants } = zlib;
+  const { zstdCompress, constants } = zlib;
   const { ZSTD_c_compressionLevel: LEVEL, ZSTD_c_checksumFlag: CHECKSUM } = constants;
-  if (!createZstdCompress || !zstdCompress || LEVEL === undefined || CHECKSUM === undefined) return {};
+  if (!zstdCompress || LEVEL === undefined || CHECKSUM === undefined) return {};
   // The content checksum, as the `zstd` CLI writes it, lets `zstd -d` and `zstd -t` check a downloaded object on their own.
-  // Not ZSTD_c_nbWorkers: on Node 24.21 a stream with it fails with ERR_STREAM_PUSH_AFTER_EOF.
+  // Not ZSTD_c_nbWorkers (a stream with it failed with ERR_STREAM_PUSH_AFTER_EOF on Node 24.21): blocks run in parallel instead.
   const params = (level?: number) => ({ [LEVEL]: zstdLevel(level), [CHECKSUM]: 1 });
   return {
     zstd: {
-      stream: (opts) => webPair(createZstdCompress.call(zlib, { params: params(opts?.level), ...STREAM_OPTIONS })),
       block: (block, opts) => onThreadPool(zstdCompress.bind(zlib), block, { params: params(opts?.level), chunkSize: BLOCK_CHUNK }),
     },
   };

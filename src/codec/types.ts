@@ -32,9 +32,7 @@ export interface Codec {
 }
 
 interface ZstdWriter {
-  /** One zstd frame with a content checksum; `level` 1-19, default 3. */
-  stream(opts?: { level?: number }): ReadableWritablePair<Uint8Array, Uint8Array>;
-  /** One whole block as one complete zstd frame, for compressing blocks concurrently. */
+  /** One whole block as one complete zstd frame with a content checksum; `level` 1-19, default 3. */
   block(block: Uint8Array, opts?: { level?: number }): Promise<Uint8Array>;
 }
 

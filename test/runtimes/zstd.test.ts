@@ -44,6 +44,10 @@ describe("zstd backups on runtimes with native zstd", () => {
         const byHand = execFileSync("zstd", ["-d", "-c", result.stored], { maxBuffer: 1 << 30 });
         expect(byHand.equals(await readFile(join(dir, "queue.db")))).toBe(true);
         expect(stored.length).toBeLessThan(byHand.length);
+        // One frame per 1 MiB block, with one worker too (src/pipeline/compression/zstd.ts), each checksummed.
+        const [, listed] = execFileSync("zstd", ["-l", result.stored], { encoding: "utf8" }).trim().split("\n");
+        expect(listed!.trim().split(/\s+/)[0]).toBe(String(Math.ceil(byHand.length / (1 << 20))));
+        expect(listed).toContain("XXH64");
 
         // zstd, then age: restored and verified (by node:zlib and by fzstd), and undone by hand.
         expect(result.sealedKey).toMatch(/^backups\/sealed-.*\.db\.zst\.age$/);
