@@ -37,6 +37,36 @@ export function tap(
 }
 
 /**
+ * `stream`, held at its end until `gate` resolves and errored as soon as `gate` rejects, so a
+ * consumer that commits what it read once the stream ends (a backup writing its metadata)
+ * commits nothing the gate refuses: a SQLite snapshot uploads while its check still runs.
+ * Pull-based, like `tap`.
+ */
+export function endingAfter(stream: ReadableStream<Uint8Array>, gate: Promise<unknown>): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        gate.catch((reason: unknown) => {
+          controller.error(reason);
+          reader.cancel(reason).catch(() => undefined);
+        });
+      },
+      async pull(controller) {
+        const result = await reader.read();
+        if (!result.done) return controller.enqueue(result.value);
+        await gate;
+        controller.close();
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
  * A transform whose output stream `make` builds, asynchronously, from its input stream: how a
  * library that maps a `ReadableStream` to a promised one (age-encryption) becomes a pipeline
  * stage. `make` runs on the first read, so nothing is loaded or computed for an unread stream.

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { createBackupper } from "../../src/index.js";
+import { listAll } from "../../src/testing.js";
 import { sqliteSource } from "../../src/sqlite.js";
-import { Database, expectConsistentPrefix, snapshotTemps, startWriter } from "../fixtures/sqlite-live.js";
+import { Database, expectConsistentPrefix, snapshotTemps, startWriter, violatingDatabase } from "../fixtures/sqlite-live.js";
 
 let dir: string;
 beforeEach(() => {
@@ -45,4 +46,41 @@ it("backs up a live database and restores a consistent prefix of its writes, bes
     if (db.open) db.close();
     await writer.stop();
   }
+});
+
+for (const via of ["its own connection (the check on a worker thread, while the upload runs)", "the caller's handle (the check before the upload)"] as const) {
+  it(`fails a backup whose snapshot fails quick_check and leaves nothing in storage or beside the database, through ${via}`, async () => {
+    const path = join(dir, "bad.db");
+    violatingDatabase(path);
+    const db = via.startsWith("the caller's") ? new Database(path, { readonly: true }) : undefined;
+    const adapter = memoryAdapter();
+    const backupper = createBackupper({ adapter, source: sqliteSource(db ? { db, path } : { path }), retention: 3 });
+    try {
+      const error = await backupper.backup().then(() => undefined, (e: unknown) => e as { code?: string; message?: string });
+      expect(error?.code).toBe("SOURCE");
+      expect(error?.message).toContain(`snapshot of ${path} fails PRAGMA quick_check: NULL value in t.v`);
+      expect(await listAll(adapter, "")).toEqual([]);
+      expect(await backupper.list()).toEqual([]);
+      expect(snapshotTemps(dir)).toEqual([]);
+    } finally {
+      db?.close();
+    }
+  });
+}
+
+it("streams a snapshot before its check on a worker thread is done, and ends the stream only once the check passed", async () => {
+  const path = join(dir, "bad.db");
+  violatingDatabase(path);
+  // The snapshot is handed over while the check runs, so the failure arrives on the stream, not from snapshot().
+  const snapshot = await sqliteSource({ path }).snapshot({});
+  try {
+    const reader = snapshot.stream.getReader();
+    const failure = await (async () => {
+      for (;;) if ((await reader.read()).done) return undefined;
+    })().catch((e: unknown) => e as Error);
+    expect(failure?.message).toMatch(/fails PRAGMA quick_check: NULL value in t\.v/);
+  } finally {
+    await snapshot.release?.();
+  }
+  expect(snapshotTemps(dir)).toEqual([]);
 });

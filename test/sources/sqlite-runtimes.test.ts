@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect } from "vitest";
-import { expectConsistentPrefix, startWriter } from "../fixtures/sqlite-live.js";
+import { expectConsistentPrefix, startWriter, violatingDatabase } from "../fixtures/sqlite-live.js";
 import { CHILDREN, ROOT as root, runtime } from "../runtimes/runtimes.js";
 import { itOn } from "../runtimes/skip.js";
 
@@ -30,6 +30,7 @@ interface RuntimeReport {
   ownSize: number;
   badHeader: { code: string; untouched: boolean };
   corrupt: { code: string; untouched: boolean };
+  checkFailure: { on: string; code: string; message: string };
   temps: string[];
   leftovers: string[];
 }
@@ -43,10 +44,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe("sqliteSource on other runtimes", () => {
   for (const { name, runtime: rt } of RUNTIMES) {
     const driver = rt.caps.sqlite!;
-    itOn(rt)(`${name}: live snapshots are consistent prefixes; bad restores are refused`, async () => {
+    itOn(rt)(`${name}: live snapshots are consistent prefixes, a snapshot failing quick_check fails on its stream, bad restores are refused`, async () => {
       const live = join(dir, "queue.db");
       const out = join(dir, "out");
       mkdirSync(out);
+      violatingDatabase(join(out, "violating.db"));
       const writer = await startWriter(rt.argv({ allow: "all" }), driver, live);
       let stdout: string;
       let final: number;
@@ -67,6 +69,8 @@ describe("sqliteSource on other runtimes", () => {
       }
       expect(report.badHeader).toEqual({ code: "CORRUPT_DATA", untouched: true });
       expect(report.corrupt).toEqual({ code: "CORRUPT_DATA", untouched: true });
+      // The runtime's own driver checked the snapshot on a worker thread, while it streamed.
+      expect(report.checkFailure).toEqual({ on: "stream", code: "SOURCE", message: expect.stringContaining("fails PRAGMA quick_check: NULL value in t.v") });
       expect(report.temps).toEqual([]);
       expect(report.leftovers).toEqual([]);
     });

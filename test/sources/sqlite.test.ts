@@ -260,6 +260,31 @@ describe("sqliteSource options", () => {
   });
 });
 
+describe("sqliteSource snapshot copy", () => {
+  it("runs VACUUM INTO with synchronous off (a scratch file needs no fsync) and gives a caller's handle its own setting back", async () => {
+    const path = join(dir, "sync.db");
+    makeDb(path, ["a", "b"]);
+    const seen: string[] = [];
+    class Recording extends Database {
+      override prepare(sql: string) {
+        if (/synchronous|VACUUM/.test(sql)) seen.push(sql);
+        return super.prepare(sql);
+      }
+    }
+    const db = new Recording(path);
+    try {
+      db.pragma("synchronous = EXTRA");
+      seen.length = 0;
+      await snapshotTo(sqliteSource({ db, path, integrityCheck: false }), join(dir, "sync-out.db"));
+      expect(seen).toEqual(["PRAGMA main.synchronous", "PRAGMA main.synchronous = OFF", "VACUUM INTO ?", "PRAGMA main.synchronous = 3"]);
+      expect(db.prepare("PRAGMA synchronous").get()).toEqual({ synchronous: 3 });
+      expect(rowsOf(join(dir, "sync-out.db"))).toEqual(rowsOf(path));
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe("sqliteSource integrityCheck on the snapshot", () => {
   let runs = 0;
   /** The check statements the source runs for one snapshot and one restore of it, seen through the handle's class, which opens the files it checks. */

@@ -10,7 +10,7 @@ import type { SqliteDriver } from "./driver.js";
 import { HEADER_SIZE, isSqliteHeader, readHeader } from "./header.js";
 
 /** Problems reported at most; a badly damaged file would otherwise list thousands. */
-const MAX_PROBLEMS = 5;
+export const MAX_PROBLEMS = 5;
 
 /** Why `file` is not a SQLite database, or undefined when its header is sound. */
 export async function headerProblem(file: string): Promise<string | undefined> {
@@ -32,8 +32,7 @@ export async function integrityProblems(driver: SqliteDriver, file: string, prag
   try {
     const db = driver.openReadOnly(file);
     try {
-      const rows = db.all(`PRAGMA ${pragma}(${MAX_PROBLEMS})`).map((row) => String(Object.values(row)[0]));
-      return rows.length === 1 && rows[0] === "ok" ? [] : rows;
+      return problemsIn(db.all(`PRAGMA ${pragma}(${MAX_PROBLEMS})`).map((row) => String(Object.values(row)[0])));
     } finally {
       db.close();
     }
@@ -45,6 +44,9 @@ export async function integrityProblems(driver: SqliteDriver, file: string, prag
     await Promise.all(["-wal", "-shm"].map((suffix) => rm(file + suffix, { force: true })));
   }
 }
+
+/** The problems in what an integrity check returned: none when it says only "ok". */
+export const problemsIn = (rows: string[]): string[] => (rows.length === 1 && rows[0] === "ok" ? [] : rows);
 
 /**
  * A drill's checks of a restored database copy: the header, then (only when it is sound)

@@ -19,6 +19,17 @@ export interface SqliteDriver {
   readonly name: DriverName;
   /** Opens an existing file read-only; throws the driver's error when it cannot. */
   openReadOnly(path: string): SqliteConnection;
+  /**
+   * How another thread loads the same driver (the runtime's own; a caller's handle has a class
+   * no other thread can be given): the module to import, its export, and the read-only options.
+   */
+  readonly module?: DriverModule;
+}
+
+export interface DriverModule {
+  readonly specifier: string;
+  readonly exportName: string;
+  readonly readOnly: object;
 }
 
 /** A caller's open handle, recognised by shape. */
@@ -62,9 +73,10 @@ const READ_ONLY: Record<DriverName, object> = {
  */
 const BUSY_TIMEOUT_MS = 10_000;
 
-function driver(name: DriverName, Database: DatabaseClass): SqliteDriver {
+function driver(name: DriverName, Database: DatabaseClass, module?: DriverModule): SqliteDriver {
   return {
     name,
+    ...(module ? { module } : {}),
     openReadOnly(path) {
       const db = connection(new Database(path, READ_ONLY[name]));
       db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -99,11 +111,24 @@ export function recogniseHandle(db: unknown): SqliteHandle | undefined {
   return undefined;
 }
 
-const CANDIDATES: readonly { name: DriverName; specifier: string; pick: (mod: Record<string, unknown>) => unknown }[] = [
-  { name: "bun:sqlite", specifier: "bun:sqlite", pick: (mod) => mod.Database },
-  { name: "node:sqlite", specifier: "node:sqlite", pick: (mod) => mod.DatabaseSync },
-  { name: "better-sqlite3", specifier: "better-sqlite3", pick: (mod) => mod.default ?? mod },
+const CANDIDATES: readonly { name: DriverName; specifier: string; exportName: string }[] = [
+  { name: "bun:sqlite", specifier: "bun:sqlite", exportName: "Database" },
+  { name: "node:sqlite", specifier: "node:sqlite", exportName: "DatabaseSync" },
+  { name: "better-sqlite3", specifier: "better-sqlite3", exportName: "default" },
 ];
+
+/** A module's class by its export name; `default` also takes a CommonJS module itself. Shared with the check thread's loader (check-thread.ts). */
+export const pickExport = (mod: Record<string, unknown>, exportName: string): unknown =>
+  exportName === "default" ? (mod.default ?? mod) : mod[exportName];
+
+/** Where this module would load `specifier` from, so that a worker thread loads the same file; the specifier itself where the runtime cannot say. */
+function resolved(specifier: string): string {
+  try {
+    return (import.meta as { resolve?: (s: string) => string }).resolve?.(specifier) ?? specifier;
+  } catch {
+    return specifier;
+  }
+}
 
 let runtimeDriver: Promise<SqliteDriver | undefined> | undefined;
 
@@ -119,8 +144,11 @@ export function loadRuntimeDriver(): Promise<SqliteDriver | undefined> {
       if (candidate.name === "bun:sqlite" && !isBun) continue;
       const specifier: string = candidate.specifier;
       try {
-        const Database = candidate.pick((await import(specifier)) as Record<string, unknown>);
-        if (isFunction(Database)) return driver(candidate.name, Database as unknown as DatabaseClass);
+        const Database = pickExport((await import(specifier)) as Record<string, unknown>, candidate.exportName);
+        if (isFunction(Database)) {
+          const module = { specifier: resolved(specifier), exportName: candidate.exportName, readOnly: READ_ONLY[candidate.name] };
+          return driver(candidate.name, Database as unknown as DatabaseClass, module);
+        }
       } catch {
         // Not available on this runtime (or not installed): try the next one.
       }
