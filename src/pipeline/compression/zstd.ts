@@ -1,9 +1,9 @@
 /**
  * zstd (RFC 8878): 1 MiB blocks as concatenated frames, which `zstd -d` reads as one stream
  * (docs/FORMAT.md §4, `backupper/2`), compressed `compressionWorkers` at a time. Blocks even with
- * one worker: node:zlib's zstd stream keeps its thread and the main thread waiting on each other,
- * while a block compresses on the thread pool as the next one is read and hashed (512 MiB:
- * 1.8 s against 3.1 s, bench/PROFILE.md), for 0.2% more bytes. Written only where `node:zlib`
+ * one worker: node:zlib's zstd stream hands every 64 KiB of output to the main thread and waits
+ * for it, a block is one call on the thread pool (512 MiB read, hashed and compressed one block
+ * at a time: 2.3 s, as a stream 3.1 s; bench/PROFILE.md), for 0.2% more bytes. Written only where `node:zlib`
  * has zstd; read everywhere (fzstd where it has not).
  */
 import { canWriteZstd } from "../../codec/index.js";
