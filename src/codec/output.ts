@@ -74,15 +74,23 @@ export function createCodecOutput(hooks: CodecOutputHooks): CodecOutput {
     readable,
     push(piece) {
       if (finished || piece.length === 0) return;
-      if (pending && filled + piece.length > pending.length) flushPending();
-      if (!pending && piece.length >= CHUNK_SIZE) {
-        controller.enqueue(piece);
+      let rest = piece;
+      if (pending) {
+        // Topped up from the piece, so a short piece before a long one goes out as part of a full chunk.
+        const take = Math.min(rest.length, CHUNK_SIZE - filled);
+        pending.set(rest.subarray(0, take), filled);
+        filled += take;
+        rest = rest.subarray(take);
+        if (filled === CHUNK_SIZE) flushPending();
+        if (rest.length === 0) return;
+      }
+      if (rest.length >= CHUNK_SIZE) {
+        controller.enqueue(rest);
         return;
       }
-      pending ??= new Uint8Array(2 * CHUNK_SIZE);
-      pending.set(piece, filled);
-      filled += piece.length;
-      if (filled >= CHUNK_SIZE) flushPending();
+      pending = new Uint8Array(CHUNK_SIZE);
+      pending.set(rest);
+      filled = rest.length;
     },
     wantsMore() {
       return !finished && (controller.desiredSize ?? 0) > 0;
