@@ -4,7 +4,7 @@
  * retention, which could delete the backup being drilled): whichever is asked second waits.
  */
 import type { Context } from "./context.js";
-import { drill, type DrillOptions } from "./operations/drill.js";
+import { checkDrillOptions, drill, type DrillOptions } from "./operations/drill.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
 import type { DrillResult } from "./events.js";
 import type { StatusBook } from "./status.js";
@@ -24,6 +24,11 @@ export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Dr
   let scheduler: Scheduler | undefined;
 
   function run(opts: DrillOptions, scheduled: boolean): Promise<DrillResult> {
+    try {
+      checkDrillOptions(opts);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const controller = new AbortController();
     const signal = anySignal([opts.signal, controller.signal]);
     const promise = serial.run(() => drill(ctx, { ...opts, signal, scheduled, settled: book.drillSettled, listed: book.listed }));

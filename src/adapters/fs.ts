@@ -10,7 +10,7 @@ import { AdapterError, ConfigError, InvalidKeyError, throwIfAborted, toAdapterEr
 import { errorCode } from "../fsutil/error-code.js";
 import { fileReadStream } from "../fsutil/file-read-stream.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../fsutil/staged-file.js";
-import { checkKey } from "../storage/key.js";
+import { checkKey, conditionHolds } from "../storage/key.js";
 import type { ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 import { openDir, openFile, openSubdir, type Dir } from "./fs/dir.js";
@@ -202,7 +202,7 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
         const target = join(lastOf(chain).path, name);
         unlock = await acquireLock(join(lastOf(chain).path, `.${name}.lock`), signal);
         const current = await currentEtag(target);
-        if ("ifNoneMatch" in condition ? current !== undefined : current !== condition.ifMatch) return { written: false };
+        if (!conditionHolds(condition, current)) return { written: false };
         await staged.publish(target);
         return { written: true, etag: (await currentEtag(target))! };
       } catch (error) {

@@ -4,7 +4,7 @@
  */
 
 import { throwIfAborted, toAdapterError } from "../errors.js";
-import { checkKey } from "../storage/key.js";
+import { checkKey, conditionHolds } from "../storage/key.js";
 import { concat, streamOf } from "../util/streams.js";
 import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
@@ -70,8 +70,7 @@ export function memoryAdapter(): StorageAdapter {
       checkKey(key);
       throwIfAborted(opts?.signal);
       const current = objects.get(key)?.etag;
-      const holds = "ifNoneMatch" in condition ? current === undefined : current === condition.ifMatch;
-      return holds ? { written: true, etag: store(key, body.slice()) } : { written: false };
+      return conditionHolds(condition, current) ? { written: true, etag: store(key, body.slice()) } : { written: false };
     },
 
     async delete(keys, opts) {

@@ -259,7 +259,8 @@ function hostOf(url: string): string {
 }
 
 function leaseOf(env: Env, flags: Flags): CliConfig["lease"] {
-  const on = flags.lease === true || (setting(env, undefined, "BACKUP_LEASE") ? boolean(setting(env, undefined, "BACKUP_LEASE")!) : false);
+  const asked = setting(env, undefined, "BACKUP_LEASE");
+  const on = flags.lease === true || (asked ? boolean(asked) : false);
   const ttl = setting(env, undefined, "BACKUP_LEASE_TTL");
   if (ttl && !on) throw new ConfigError("BACKUP_LEASE_TTL", "is set but no lease is asked for (set BACKUP_LEASE=1 or pass --lease)");
   return on ? (ttl ? { ttl: duration(ttl) } : {}) : undefined;

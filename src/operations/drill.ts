@@ -34,6 +34,7 @@ export interface DrillOutcome {
 }
 
 export interface DrillRequest extends DrillOptions {
+  signal: AbortSignal;
   scheduled: boolean;
   /** Hears the outcome just before `drilled` or `failed` is emitted, so that a listener reading the status sees it. */
   settled(outcome: DrillOutcome): void;
@@ -46,8 +47,7 @@ const VERDICTS: ReadonlySet<BackupErrorCode> = new Set(["CHECKSUM_MISMATCH", "CO
 
 export async function drill(ctx: Context, req: DrillRequest): Promise<DrillResult> {
   const started = Date.now();
-  const signal = req.signal ?? new AbortController().signal;
-  checkRequest(req);
+  const { signal } = req;
   let key = req.key;
   try {
     if (key === undefined) {
@@ -98,8 +98,8 @@ async function restoreAndCheck(ctx: Context, key: string, signal: AbortSignal): 
   }
 }
 
-/** A mistake in the call is the caller's, not the backup's: it rejects before any drill, with no event. */
-function checkRequest({ key, pick }: DrillOptions): void {
+/** A mistake in the call is the caller's, not the backup's: it rejects before any drill (and without waiting for one), with no event. */
+export function checkDrillOptions({ key, pick }: DrillOptions): void {
   if (pick !== undefined && pick !== "latest" && pick !== "random") throw new ConfigError("pick", `must be "latest" or "random", got ${JSON.stringify(pick)}`);
   if (key !== undefined && typeof key !== "string") throw new ConfigError("key", "must be the data key of a backup");
   if (key !== undefined && pick !== undefined) throw new ConfigError("pick", "give a key or a pick, not both");
@@ -108,7 +108,7 @@ function checkRequest({ key, pick }: DrillOptions): void {
 /** A verified backup not dated in the future: the newest, or any one of them. */
 function pickKey(ctx: Context, backups: readonly BackupInfo[], pick: "latest" | "random"): string {
   const candidates = backups.filter((b) => b.verified && b.futureDated !== true);
-  const chosen = pick === "latest" ? newestVerified(candidates) : candidates[Math.floor(Math.random() * candidates.length)];
+  const chosen = pick === "latest" ? newestVerified(backups) : candidates[Math.floor(Math.random() * candidates.length)];
   if (!chosen) {
     const { prefix, name } = ctx.scope;
     throw new NotFoundError(`${prefix}${name}`, `no verified backup of "${name}" under prefix "${prefix}" to drill`);

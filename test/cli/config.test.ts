@@ -4,7 +4,7 @@ import { canWriteZstd } from "../../src/codec/index.js";
 import { BackupError, ConfigError } from "../../src/errors.js";
 import { parseCommandLine, UsageError } from "../../src/cli/args.js";
 import { backupperSettings, parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
-import { config, failure } from "../helpers/cli-config.js";
+import { config, configError } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { maskKeyId } from "../../src/cli/commands/status.js";
 import { redactor } from "../../src/cli/output.js";
@@ -19,12 +19,6 @@ const S3_ENV: Env = {
   S3_BUCKET: "my-backups",
   S3_REGION: "eu-west-1",
 };
-
-function configError(argv: string[], env: Env): ConfigError {
-  const error = failure(argv, env);
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
 
 const s3Options = (c: CliConfig) => {
   if (c.destination.kind !== "s3") throw new Error("expected an S3 destination");

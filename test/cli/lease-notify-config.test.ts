@@ -1,19 +1,13 @@
 /** The bin's lease and alert settings: `--lease`, BACKUP_LEASE, BACKUP_LEASE_TTL, BACKUP_NOTIFY_URL / _ON / _STYLE. */
 import { describe, expect, it } from "vitest";
-import { ConfigError, LeaseHeldError } from "../../src/errors.js";
+import { LeaseHeldError } from "../../src/errors.js";
 import { backupperSettings, type Env } from "../../src/cli/config.js";
-import { config, failure } from "../helpers/cli-config.js";
+import { config, configError } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { helpText } from "../../src/cli/help.js";
 
 const ENV: Env = { BACKUP_DIR: "/var/backups", BACKUP_SOURCE: "/data/queue.db" };
 const TOKEN = "5f0c8a52-1111-4222-8333-444455556666";
-
-function configError(argv: string[], env: Env): ConfigError {
-  const error = failure(argv, env);
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
 
 describe("lease settings", () => {
   it("is off by default, on with --lease or BACKUP_LEASE, with BACKUP_LEASE_TTL as a duration", () => {

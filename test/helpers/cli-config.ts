@@ -1,5 +1,7 @@
-/** The CLI's parsed settings, as the config tests read them: `config` for a command's, `failure` for what parsing threw. */
+/** The CLI's parsed settings, as the config tests read them: `config` for a command's, `failure` for what parsing threw, `configError` when that must be a ConfigError. */
+import { expect } from "vitest";
 import { parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
+import { ConfigError } from "../../src/errors.js";
 
 export function config(argv: string[], env: Env): CliConfig {
   const invocation = parseConfig(argv, env);
@@ -14,4 +16,11 @@ export function failure(argv: string[], env: Env): Error {
     return error as Error;
   }
   throw new Error("expected an error");
+}
+
+/** What parsing threw, which must be a ConfigError. */
+export function configError(argv: string[], env: Env): ConfigError {
+  const error = failure(argv, env);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }

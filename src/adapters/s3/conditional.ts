@@ -15,7 +15,7 @@
 import type { ConditionalPutResult, PutCondition, PutOptions } from "../../types.js";
 import { etagOf, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
-import { md5Base64 } from "./hash.js";
+import { digestHeaders } from "./put.js";
 
 const LOST_RACE = new Set(["PreconditionFailed", "ConditionalRequestConflict"]);
 
@@ -32,7 +32,7 @@ export function conditionalPut(): PutIf {
       "content-type": opts.contentType ?? "application/octet-stream",
       ...client.options.createHeaders,
       ...condition,
-      ...(client.options.objectLock ? { "content-md5": md5Base64(body) } : {}),
+      ...digestHeaders(client, body),
     };
     try {
       const etag = await client.request({ operation: "put", method: "PUT", key, headers, body, signal: opts.signal }, etagOf);

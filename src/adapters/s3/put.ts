@@ -35,7 +35,7 @@ export function partSizeFor(partSize: number, sizeHint: number | undefined): num
 type PutResult = { etag?: string; retainUntil?: string };
 
 /** `Content-MD5` for a body, when the object lock requires it. */
-function digestHeaders(client: S3Client, body: Uint8Array): Record<string, string> {
+export function digestHeaders(client: S3Client, body: Uint8Array): Record<string, string> {
   return client.options.objectLock ? { "content-md5": md5Base64(body) } : {};
 }
 

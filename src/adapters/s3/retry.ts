@@ -66,7 +66,6 @@ interface RetryBudget {
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
-  readonly retryFor: number;
   budget(): RetryBudget;
   /** The storage gave an answer that is not a transient failure: an outage in progress is over. */
   answered(): void;
@@ -92,7 +91,6 @@ export function createRetryPolicy(
   const waiting = new Set<AbortController>();
   return {
     maxAttempts,
-    retryFor,
     async sleep(ms, signal, untilAnswered) {
       const wake = new AbortController();
       if (untilAnswered) waiting.add(wake);

@@ -27,8 +27,8 @@ const pickExport = ${pickExport.toString()};
   let db;
   try {
     db = new (pickExport(await import(module.specifier), module.exportName))(file, module.readOnly);
-  } catch (error) {
-    parentPort.postMessage({ unavailable: String((error && error.message) || error) });
+  } catch {
+    parentPort.postMessage({ unavailable: true });
     return;
   }
   parentPort.postMessage({ opened: true });
@@ -42,7 +42,7 @@ const pickExport = ${pickExport.toString()};
 })();
 `;
 
-type Reply = { unavailable: string } | { opened: true } | { rows: string[] };
+type Reply = { unavailable: true } | { opened: true } | { rows: string[] };
 
 /**
  * Starts `PRAGMA <pragma>` on `file` in a worker. Resolves once the worker has the file open
