@@ -5,9 +5,9 @@
  * drills share one `Serial`, so they never overlap.
  */
 import { createContext, type Context } from "./context.js";
-import { BackupInProgressError, toBackupError } from "./errors.js";
+import { BackupInProgressError, LeaseHeldError, toBackupError } from "./errors.js";
 import type { BackupEvents, DrillResult, Listener, PruneReport } from "./events.js";
-import { backup, unlessLeaseHeld } from "./operations/backup.js";
+import { backup } from "./operations/backup.js";
 import { listBackups } from "./operations/list.js";
 import { prune } from "./operations/prune.js";
 import { restore, verify, type RestoreOptions, type RestoreResult, type VerifyResult } from "./operations/restore.js";
@@ -118,9 +118,15 @@ export function createBackupper(options: BackupperOptions): Backupper {
     metrics: () => prometheusText(status(), ctx.options.retention),
     start(opts = {}) {
       if (scheduler?.enabled) return;
+      // A run that finds a backup running, in this process or (the lease held) in another, did what
+      // it should: it is skipped, not a failure to retry. Every other rejection, a lost lease included, is one.
+      const skipIfLeaseHeld = (error: unknown) => {
+        if (!(error instanceof LeaseHeldError) || error.lost) throw error;
+        emitter.emit("skipped", { reason: "lease-held", error });
+      };
       const run = async () => {
         if (running) emitter.emit("skipped", { reason: "in-progress" });
-        else await runBackup(undefined, true).catch(unlessLeaseHeld);
+        else await runBackup(undefined, true).catch(skipIfLeaseHeld);
       };
       scheduler = createScheduler({ ...scheduleOf(ctx.options), keepAlive: opts.keepAlive === true, run });
       scheduler.start();

@@ -263,21 +263,25 @@ export function messageOf(error: unknown): string {
   return typeof message === "string" ? message : String(error);
 }
 
-/** Throws an `AbortedError` carrying the signal's reason when the signal is aborted. */
+/** Throws `toAbortedError` of the signal's reason when the signal is aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw toAbortedError(signal.reason);
 }
 
-export function toAbortedError(reason: unknown): AbortedError {
-  if (reason instanceof AbortedError) return reason;
+/**
+ * What an abort with `reason` rejects with: an `AbortedError` wrapping it, unless it is one of the
+ * library's own errors, which says more than "aborted" (a lost lease aborts with its `LeaseHeldError`).
+ */
+export function toAbortedError(reason: unknown): BackupError {
+  if (BackupError.is(reason)) return reason;
   return new AbortedError(reason instanceof Error ? `operation aborted: ${reason.message}` : "operation aborted", {
     cause: reason,
   });
 }
 
 /**
- * What an operation rejects with: an abort of `signal` is an `AbortedError` whatever it broke on
- * the way, the library's own errors pass through, and anything else is a failure nobody
+ * What an operation rejects with: an abort of `signal` is `toAbortedError` of its reason whatever
+ * it broke on the way, the library's own errors pass through, and anything else is a failure nobody
  * classified, an `InternalError` (never mislabelled as a source or storage failure).
  */
 export function toBackupError(error: unknown, signal?: AbortSignal): BackupError {

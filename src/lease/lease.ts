@@ -45,6 +45,7 @@ interface Seen {
   record: LeaseRecord | undefined;
 }
 
+/** 24 hex digits, as docs/FORMAT.md §6 gives the holder id: not `randomId()`'s key id, which is shorter and base 36. */
 const randomHolder = () => Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 async function read(storage: GuardedStorage, key: string, signal: AbortSignal | undefined): Promise<Seen | null> {
@@ -110,12 +111,9 @@ export async function takeLease(
   const renewOnce = async (): Promise<void> => {
     if (loss.signal.aborted || stopped) return;
     const now = Date.now();
-    const left = expires - now;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new Error(`no answer within ${left} ms`)), Math.max(0, left - ttl / 10));
     try {
       const next = recordAt(now, now + ttl);
-      const attempt = await write(next, { ifMatch: etag! }, timeout.signal);
+      const attempt = await write(next, { ifMatch: etag! }, AbortSignal.timeout(Math.max(0, Math.floor(expires - now - ttl / 10))));
       if (attempt.etag === undefined) {
         const by = attempt.seen?.record;
         lose(by ? `it was taken over${by.host ? ` by ${by.host}` : ""}` : "it was removed");
@@ -128,8 +126,6 @@ export async function takeLease(
       failure = error;
       // Still ours until `expires`: another attempt may get through, unless it would come too late.
       if (expires - Date.now() <= ttl / 3) lose(`it could not be renewed before it expired (${messageOf(error)})`, error);
-    } finally {
-      clearTimeout(timer);
     }
   };
   const renew = () => (chain = chain.then(renewOnce));

@@ -6,7 +6,7 @@
 import { verifiedInfo } from "../catalog.js";
 import type { Codec } from "../codec/index.js";
 import type { Context } from "../context.js";
-import { LeaseHeldError, SourceError, throwIfAborted, toBackupError, toSourceError, type BackupError } from "../errors.js";
+import { SourceError, throwIfAborted, toBackupError, toSourceError, type BackupError } from "../errors.js";
 import { metaKeyOf, randomId, stagedDataKey } from "../format/keys.js";
 import { encodeMeta } from "../format/meta.js";
 import { takeLease, type HeldLease } from "../lease/lease.js";
@@ -30,8 +30,7 @@ export interface BackupRequest {
 /**
  * With a lease (`lease` option), the backup runs only while this process holds it. Finding it
  * held rejects before anything is written or emitted, as `BackupInProgressError` does within one
- * process; a scheduled run emits `skipped` instead. Losing it midway fails the backup with the
- * `LeaseHeldError` before its commit marker.
+ * process. Losing it midway aborts the backup with the `LeaseHeldError` before its commit marker.
  */
 export async function backup(ctx: Context, req: BackupRequest): Promise<BackupInfo> {
   if (!ctx.options.lease) return backupWith(ctx, req, undefined);
@@ -39,7 +38,6 @@ export async function backup(ctx: Context, req: BackupRequest): Promise<BackupIn
   try {
     lease = await takeLease(ctx.storage, leaseKey(ctx.scope.prefix, ctx.scope.name), { name: ctx.scope.name, ttl: ctx.options.lease.ttl, signal: req.signal });
   } catch (error) {
-    if (req.scheduled && error instanceof LeaseHeldError) ctx.emitter.emit("skipped", { reason: "lease-held", error });
     throw toBackupError(error, req.signal);
   }
   try {
@@ -47,14 +45,6 @@ export async function backup(ctx: Context, req: BackupRequest): Promise<BackupIn
   } finally {
     await lease.release();
   }
-}
-
-/**
- * For the scheduler: a run that found the lease held did what it should (it emitted `skipped`),
- * so it is not a failure to retry; every other rejection, a lost lease included, is.
- */
-export function unlessLeaseHeld(error: unknown): void {
-  if (!(error instanceof LeaseHeldError) || error.lost) throw error;
 }
 
 async function backupWith(ctx: Context, req: BackupRequest, lease: HeldLease | undefined): Promise<BackupInfo> {
@@ -75,7 +65,7 @@ async function backupWith(ctx: Context, req: BackupRequest, lease: HeldLease | u
       await snapshot.release?.().catch(() => undefined);
     }
   } catch (error) {
-    const failure = lease?.lost.aborted ? (lease.lost.reason as LeaseHeldError) : toBackupError(error, signal);
+    const failure = toBackupError(error, signal);
     req.settled({ error: failure });
     ctx.emitter.emit("failed", { operation: "backup", key, error: failure, scheduled });
     throw failure;
