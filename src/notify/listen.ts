@@ -16,7 +16,7 @@ export function notifyOn(emitter: Pick<Emitter, "on">, notifier: Pick<Notifier, 
 }
 
 /** `createNotifier(options, scope)`, imported on the first `send` that `options.on` lets through. */
-export function lazyNotifier(options: ResolvedNotify, scope: { name: string; prefix: string }): Notifier {
+export function lazyNotifier(options: ResolvedNotify, scope: { name: string; prefix: string }): Pick<Notifier, "send"> {
   let loaded: Promise<Notifier> | undefined;
   return {
     send(trigger, details) {
@@ -24,6 +24,5 @@ export function lazyNotifier(options: ResolvedNotify, scope: { name: string; pre
       loaded ??= import("./notifier.js").then((m) => m.createNotifier(options, scope));
       void loaded.then((n) => n.send(trigger, details));
     },
-    idle: async () => (await loaded)?.idle(),
   };
 }
