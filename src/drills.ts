@@ -20,7 +20,7 @@ export interface Drills {
 }
 
 export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Drills {
-  const pending = new Map<Promise<unknown>, AbortController>();
+  const controllers = new Set<AbortController>();
   let scheduler: Scheduler | undefined;
 
   function run(opts: DrillOptions, scheduled: boolean): Promise<DrillResult> {
@@ -31,14 +31,10 @@ export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Dr
     }
     const controller = new AbortController();
     const signal = anySignal([opts.signal, controller.signal]);
-    const promise = serial.run(() => drill(ctx, { ...opts, signal, scheduled, settled: book.drillSettled, listed: book.listed }));
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    pending.set(settled, controller);
-    void settled.then(() => pending.delete(settled));
-    return promise;
+    controllers.add(controller);
+    return serial
+      .run(() => drill(ctx, { ...opts, signal, scheduled, settled: book.drillSettled, listed: book.listed }))
+      .finally(() => controllers.delete(controller));
   }
 
   return {
@@ -51,9 +47,10 @@ export function createDrills(ctx: Context, book: StatusBook, serial: Serial): Dr
       scheduler.start();
     },
     async stop(abort) {
-      if (abort) for (const controller of pending.values()) controller.abort(new Error("backupper stopped"));
+      if (abort) for (const controller of controllers) controller.abort(new Error("backupper stopped"));
       await scheduler?.stop();
-      await Promise.all(pending.keys());
+      // Every drill asked for is queued on `serial`: a task queued now runs after the last of them settled.
+      await serial.run(async () => undefined);
     },
   };
 }
