@@ -5,10 +5,9 @@
  * `.prom`, so the collector never reads it. Writes are queued, so an older text never replaces
  * a newer one.
  */
-import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { messageOf, toTargetError } from "../errors.js";
-import { randomSuffix } from "../fsutil/staged-file.js";
+import { createStagedFile, randomSuffix, type StagedFile } from "../fsutil/staged-file.js";
 import { createSerial } from "../util/concurrency.js";
 
 export interface Textfile {
@@ -19,13 +18,16 @@ export interface Textfile {
 export function textfile(path: string): Textfile {
   const serial = createSerial();
   const replace = async (text: string) => {
-    const temp = join(dirname(path), `.${basename(path)}.${randomSuffix()}.tmp`);
+    let staged: StagedFile | undefined;
     try {
-      // 0644 (less the umask): node_exporter runs as a user of its own. Metrics hold no secret.
-      await writeFile(temp, text, { flag: "wx", mode: 0o644 });
-      await rename(temp, path);
+      // 0644 whatever the umask: node_exporter runs as a user of its own. Metrics hold no secret.
+      // Not durable: losing the latest metrics in a crash is harmless, the next write replaces them.
+      staged = await createStagedFile(join(dirname(path), `.${basename(path)}.${randomSuffix()}.tmp`), { durable: false, mode: 0o644 });
+      await staged.write(new TextEncoder().encode(text));
+      await staged.seal();
+      await staged.publish(path);
     } catch (error) {
-      await rm(temp, { force: true });
+      await staged?.discard();
       throw toTargetError(error, path, "cannot write the metrics textfile");
     }
   };

@@ -218,6 +218,17 @@ describe("--textfile is replaced atomically", () => {
     expect(readdirSync(dir)).toEqual(["m.prom"]);
   });
 
+  it("is readable by others (0644) under a umask that is not: node_exporter reads it as a user of its own", async () => {
+    const path = join(dir, "m.prom");
+    const umask = process.umask(0o077);
+    try {
+      await textfile(path).write("a 1\n");
+    } finally {
+      process.umask(umask);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+  });
+
   it("a file that cannot be written is a TargetError naming it", async () => {
     const path = join(dir, "missing-dir", "m.prom");
     await expect(textfile(path).write("x 1\n")).rejects.toMatchObject({ code: "TARGET", target: path });
