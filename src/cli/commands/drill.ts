@@ -7,19 +7,13 @@
 import type { DrillResult } from "../../events.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import type { Output } from "../output.js";
-import { setUp } from "../setup.js";
-import { thenWriteMetrics } from "../textfile.js";
+import { runOnce } from "../once.js";
 import { formatBytes, formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
 export const drill: Command = async ({ config, out, signal }) => {
-  const { backupper, notifier } = await setUp(config, out);
-  const stopProgress = config.json ? () => undefined : out.progress(backupper);
   const which = config.key === undefined ? { pick: config.pick ?? "latest" } : { key: config.key };
-  // A failed drill's alert may still be in flight: it is waited for before the command ends.
-  const result = await thenWriteMetrics(config.textfile, backupper.metrics, out.warn, () => backupper.drill({ ...which, signal }).finally(stopProgress)).finally(() =>
-    notifier.idle(),
-  );
+  const result = await runOnce(config, out, {}, (backupper) => backupper.drill({ ...which, signal }));
   if (config.json) {
     const { error, ...rest } = result;
     out.json({ ...rest, error: error ? { code: error.code, exitCode: EXIT_CODES.INTEGRITY, message: error.message } : null });

@@ -3,20 +3,15 @@ import { ConfigError } from "../../errors.js";
 import type { PruneReport } from "../../events.js";
 import { EXIT_CODES } from "../exit-codes.js";
 import { infoJson, sizes } from "../output.js";
-import { describeDestination, setUp } from "../setup.js";
-import { thenWriteMetrics } from "../textfile.js";
+import { runOnce } from "../once.js";
+import { describeDestination } from "../setup.js";
 import { formatDuration } from "../units.js";
 import type { Command } from "./context.js";
 
 export const now: Command = async ({ config, out, signal }) => {
   if (config.disabled) throw new ConfigError("S3_BACKUP_ENABLED", `backups are disabled: ${config.disabled}`);
   let pruned: PruneReport | undefined;
-  const { backupper, notifier } = await setUp(config, out, { pruned: (report) => (pruned = report) });
-  const stopProgress = config.json ? () => undefined : out.progress(backupper);
-  // The alert of this backup's outcome may still be in flight: it is waited for before the command ends.
-  const info = await thenWriteMetrics(config.textfile, backupper.metrics, out.warn, () => backupper.backup({ signal }).finally(stopProgress)).finally(() =>
-    notifier.idle(),
-  );
+  const info = await runOnce(config, out, { pruned: (report) => (pruned = report) }, (backupper) => backupper.backup({ signal }));
   const deleted = pruned?.deleted.map((d) => d.key) ?? [];
   if (config.json) {
     out.json({ backup: infoJson(info), pruned: deleted });
