@@ -47,8 +47,8 @@ export interface CliConfig {
   textfile: string | undefined;
   /** `run --drill-interval` / BACKUP_DRILL_INTERVAL, ms; undefined: no scheduled drills. */
   drillInterval: number | undefined;
-  /** BACKUP_RETRY_FAILED (`run`): retry a failed scheduled backup before the next interval; default true. */
-  retryFailed: boolean;
+  /** BACKUP_RETRY_FAILED (`run`): retry a failed scheduled backup before the next interval; undefined: `createBackupper`'s default. */
+  retryFailed: boolean | undefined;
   /** BACKUP_DRILL_QUERY: run on a drill's restored SQLite copy. */
   drillQuery: string | undefined;
   destination: Destination;
@@ -352,7 +352,7 @@ function resolveConfig(command: CommandName, key: string | undefined, flags: Fla
     textfile: textfile?.value,
     drillInterval: drillInterval ? duration(drillInterval) : undefined,
     drillQuery: drillQuery?.value,
-    retryFailed: retryFailed ? boolean(retryFailed) : true,
+    retryFailed: retryFailed ? boolean(retryFailed) : undefined,
     destination,
     disabled,
     source: source?.value,

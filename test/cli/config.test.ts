@@ -6,6 +6,7 @@ import { parseCommandLine, UsageError } from "../../src/cli/args.js";
 import { backupperSettings, parseConfig, type CliConfig, type Env } from "../../src/cli/config.js";
 import { config, configError } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
+import { resolveBackupperSettings } from "../../src/options.js";
 import { maskKeyId } from "../../src/cli/commands/status.js";
 import { redactor } from "../../src/cli/output.js";
 import { formatAge, formatBytes, formatDuration, parseDuration } from "../../src/cli/units.js";
@@ -90,7 +91,7 @@ describe("environment variables", () => {
   });
 
   it("retries failed scheduled backups unless BACKUP_RETRY_FAILED says no, and hands that to createBackupper", () => {
-    expect(backupperSettings(config(["run", "--source", "/data/queue.db"], S3_ENV)).retryFailed).toBe(true);
+    expect(resolveBackupperSettings(backupperSettings(config(["run", "--source", "/data/queue.db"], S3_ENV)), "queue").retryFailed).toBe(true);
     expect(backupperSettings(config(["run", "--source", "/data/queue.db"], { ...S3_ENV, BACKUP_RETRY_FAILED: "0" })).retryFailed).toBe(false);
     expect(backupperSettings(config(["run", "--source", "/data/queue.db"], { ...S3_ENV, BACKUP_RETRY_FAILED: "yes" })).retryFailed).toBe(true);
   });
