@@ -18,7 +18,7 @@ import { bytesSource, bytesTarget, createBackupper } from "../../src/index.js";
 import { encodeMeta } from "../../src/format/meta.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { readObject } from "../helpers/fixtures.js";
-import { rgwUnavailable, s3Env, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { rgwDescribe, s3Env, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { ROOT, runtimes } from "../runtimes/runtimes.js";
 import { itOn } from "../runtimes/skip.js";
 
@@ -63,9 +63,7 @@ describe("the age CLI", () => {
   });
 });
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`age on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("age on Ceph RGW");
 
 describeRgw("encrypted backups on Ceph RGW", () => {
   let t: S3TestAdapter;

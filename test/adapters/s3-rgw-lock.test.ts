@@ -7,15 +7,13 @@
  */
 
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { readAll } from "../../src/testing.js";
 import { bytesSource, bytesTarget, createBackupper, type BackupInfo } from "../../src/index.js";
-import { adapterOptions, rawS3, rgwUnavailable, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, rawS3, rgwDescribe, s3Server, type S3TestServer } from "../helpers/s3.js";
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`Object Lock on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("Object Lock on Ceph RGW");
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

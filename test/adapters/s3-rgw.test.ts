@@ -8,14 +8,12 @@ import { s3Adapter, S3Error } from "../../src/adapters/s3.js";
 import { BackupError } from "../../src/errors.js";
 import type { StorageAdapter } from "../../src/types.js";
 import { generatedStream, sha256Generated } from "../helpers/data.js";
-import { adapterOptions, rawS3, rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { adapterOptions, rawS3, rgwDescribe, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { secretWatch } from "../helpers/s3-secrets.js";
 import { createHash } from "node:crypto";
 
 const MiB = 1024 * 1024;
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`s3 on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("s3 on Ceph RGW");
 
 async function sha256Stream(stream: ReadableStream<Uint8Array>): Promise<{ hex: string; size: number }> {
   const hash = createHash("sha256");

@@ -8,12 +8,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { parseLease, type LeaseRecord } from "../../src/lease/record.js";
 import type { StorageAdapter } from "../../src/types.js";
 import { randomBytes } from "../helpers/data.js";
-import { adapterOptions, createBucket, rgwUnavailable, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, createBucket, rgwDescribe, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
 const START_AT = resolve(__dirname, "../fixtures/start-at.mjs");
@@ -25,9 +25,7 @@ interface Result {
   stderr: string;
 }
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`lease on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("lease on Ceph RGW");
 
 let rgw: S3TestServer;
 let work: string;

@@ -12,18 +12,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { faultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
-import { adapterOptions, createBucket, rgwUnavailable, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, createBucket, rgwDescribe, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = resolve(here, "../../dist/cli.js");
 const PTY = resolve(here, "../fixtures/pty-run.py");
 const MiB = 1024 * 1024;
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`bin through an outage: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("bin through an outage");
 
 interface Run {
   code: number | null;

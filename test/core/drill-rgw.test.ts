@@ -7,18 +7,16 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { bytesSource, ChecksumMismatchError, CorruptDataError, createBackupper } from "../../src/index.js";
 import { sqliteSource } from "../../src/sqlite.js";
 import type { BackupEvents } from "../../src/events.js";
 import { sha256 } from "../helpers/data.js";
 import { readObject } from "../helpers/fixtures.js";
-import { rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { rgwDescribe, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { Database } from "../fixtures/sqlite-live.js";
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`drill on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("drill on Ceph RGW");
 
 describeRgw("drill on Ceph RGW, SQLite source", () => {
   let t: S3TestAdapter;

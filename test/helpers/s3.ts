@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
-import { inject } from "vitest";
+import { describe, inject } from "vitest";
 import { s3Adapter, type S3AdapterOptions } from "../../src/adapters/s3.js";
 import type { StorageAdapter } from "../../src/types.js";
 import type { S3TestServer } from "../setup/s3-context.js";
@@ -20,6 +20,18 @@ export type { S3TestServer };
 export function rgwUnavailable(): string | undefined {
   const state = inject("rgw");
   return "unavailable" in state ? state.unavailable : undefined;
+}
+
+/**
+ * `describe` for a file's suites on Ceph RGW, or where RGW is unavailable `describe.skip`, with
+ * one more skipped suite named `<what>: NOT RUN, <reason>`. Unavailable never reaches here under
+ * CI=true: the global setup (test/setup/s3.ts) fails the run first. Call it once a file.
+ */
+export function rgwDescribe(what: string): typeof describe.skip {
+  const missing = rgwUnavailable();
+  if (missing === undefined) return describe;
+  describe.skip(`${what}: NOT RUN, ${missing}`, () => undefined);
+  return describe.skip;
 }
 
 /**

@@ -1,12 +1,10 @@
 /** SIGKILL at every crash point against Ceph RGW (see crash.ts for the matrix and the checks). */
-import { describe, expect, it } from "vitest";
-import { adapterOptions, rawS3, rgwUnavailable, s3TestAdapter } from "../helpers/s3.js";
+import { expect, it } from "vitest";
+import { adapterOptions, rawS3, rgwDescribe, s3TestAdapter } from "../helpers/s3.js";
 import { crashSuite } from "./crash.js";
 import { openUploads } from "./s3-uploads.js";
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`crash on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("crash on Ceph RGW");
 
 describeRgw("crash: Ceph RGW", () => {
   const totals = crashSuite(

@@ -15,15 +15,13 @@ import { BackupError, bytesSource, bytesTarget, createBackupper, type Backupper 
 import type { BackupInfo } from "../../src/types.js";
 import { sha256 } from "../helpers/data.js";
 import { listKeys } from "../helpers/fixtures.js";
-import { rawS3, rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { rawS3, rgwDescribe, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { ledger } from "./ledger.js";
 import { openUploads } from "./s3-uploads.js";
 
 const MiB = 1024 * 1024;
 const log = ledger(import.meta.filename);
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`fault matrix on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("fault matrix on Ceph RGW");
 
 /*
  * msw's handlers, resolved through the adapter's injectable `fetch` with `getResponse`: a

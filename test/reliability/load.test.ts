@@ -4,18 +4,16 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { BackupError, bytesSource, bytesTarget, createBackupper, streamSource } from "../../src/index.js";
 import { sha256 } from "../helpers/data.js";
 import { listKeys } from "../helpers/fixtures.js";
-import { rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { rgwDescribe, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { ledger } from "./ledger.js";
 import { openUploads } from "./s3-uploads.js";
 
 const log = ledger(import.meta.filename);
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`load on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("load on Ceph RGW");
 
 describeRgw("load (Ceph RGW)", () => {
   let t: S3TestAdapter | undefined;

@@ -7,22 +7,20 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, expect, it } from "vitest";
 import { s3Adapter, S3Error, type S3AdapterOptions } from "../../src/adapters/s3.js";
 import { AdapterError, BackupError, bytesSource, bytesTarget, createBackupper, type Backupper } from "../../src/index.js";
 import type { RetryNotice } from "../../src/types.js";
 import { sha256 } from "../helpers/data.js";
 import { faultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
-import { adapterOptions, createBucket, rgwUnavailable, s3Server, type S3TestServer } from "../helpers/s3.js";
+import { adapterOptions, createBucket, rgwDescribe, s3Server, type S3TestServer } from "../helpers/s3.js";
 import { ledger } from "./ledger.js";
 import { openUploads } from "./s3-uploads.js";
 
 const MiB = 1024 * 1024;
 const OUTAGE_MS = 10_000;
 const log = ledger(import.meta.filename);
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`outages on Ceph RGW: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("outages on Ceph RGW");
 
 describeRgw("storage outages (Ceph RGW behind a TCP fault proxy)", () => {
   let server: S3TestServer;

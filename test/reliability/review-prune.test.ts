@@ -11,13 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsAdapter } from "../../src/fs.js";
 import { bytesSource, createBackupper } from "../../src/index.js";
 import { randomBytes } from "../helpers/data.js";
-import { rawS3, rgwUnavailable, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
+import { rawS3, rgwDescribe, s3TestAdapter, type S3TestAdapter } from "../helpers/s3.js";
 import { ledger } from "./ledger.js";
 import { openUploads } from "./s3-uploads.js";
 
 const log = ledger(import.meta.filename);
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
+const describeRgw = rgwDescribe("prune on Ceph RGW");
 
 const OWN = "backups/queue-2026-01-01T00-00-00-000Z-aaaaaaaa.db.gz";
 const OTHER = "backups/queue-archive-2026-01-01T00-00-00-000Z-bbbbbbbb.db.gz";

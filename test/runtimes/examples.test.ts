@@ -13,13 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { afterEach, beforeEach, describe, expect } from "vitest";
+import { afterEach, beforeEach, expect } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { bytesTarget, createBackupper, type BackupInfo } from "../../src/index.js";
 import { sqliteSource } from "../../src/sqlite.js";
 import { streamSource } from "../../src/sources/memory.js";
 import { Database } from "../fixtures/sqlite-live.js";
-import { adapterOptions, rgwUnavailable } from "../helpers/s3.js";
+import { adapterOptions, rgwDescribe } from "../helpers/s3.js";
 // @ts-expect-error: a plain .mjs helper shared with children/workerd.mjs, without types.
 import { startWorker } from "./children/miniflare.mjs";
 import { rgwBucket, type RgwBucket } from "./rgw-env.js";
@@ -73,9 +73,7 @@ async function restoredDatabase(rgw: RgwBucket, path: string): Promise<{ key: st
   }
 }
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`examples: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("examples");
 
 describeRgw("examples against Ceph RGW", () => {
   itOn(runtime("node"))("node-better-sqlite3.mjs (the machine's Node): backs up and verifies a SQLite database", async () => {

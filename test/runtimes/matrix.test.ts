@@ -10,8 +10,8 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect } from "vitest";
-import { rgwUnavailable } from "../helpers/s3.js";
+import { beforeAll, expect } from "vitest";
+import { rgwDescribe } from "../helpers/s3.js";
 import { rgwBucket } from "./rgw-env.js";
 import { CHILDREN, ROOT as root, runtimes, type Runtime } from "./runtimes.js";
 import { itOn } from "./skip.js";
@@ -40,9 +40,7 @@ async function runCheck([binary, ...args]: string[]): Promise<Record<string, unk
   return JSON.parse(line) as Record<string, unknown>;
 }
 
-const missing = rgwUnavailable();
-const describeRgw = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`runtime matrix: NOT RUN, ${missing}`, () => undefined);
+const describeRgw = rgwDescribe("runtime matrix");
 
 describeRgw("runtime matrix on Ceph RGW (built package)", () => {
   beforeAll(() => {
