@@ -3,7 +3,6 @@
  * with no vitest, reaches no `node:` module, stays out of the main entry, and it FAILS broken
  * adapters, naming the check that caught each (a suite that cannot fail checks nothing).
  */
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
@@ -12,6 +11,7 @@ import { memoryAdapter } from "../../src/adapters/memory.js";
 import { adapterConformance, ConformanceError, runConformance } from "../../src/testing.js";
 import type { ConformanceReport } from "../../src/testing.js";
 import type { GetResult, ListEntry, StorageAdapter } from "../../src/types.js";
+import { runBin } from "../helpers/bin.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const DIST = join(ROOT, "dist");
@@ -33,15 +33,9 @@ const IF_NONE_MATCH = "conditional put: ifNoneMatch creates only when there is n
 const IF_MATCH = "conditional put: ifMatch replaces only the version it names";
 const RACING = "conditional put: of 8 racing puts on one condition exactly one is written";
 
-function nodeTest(env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--test", "--test-reporter=tap", FIXTURE],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error.code as number | undefined) ?? -1) : 0, out: stdout + stderr }),
-    );
-  });
+async function nodeTest(env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const { code, stdout, stderr } = await runBin(process.execPath, ["--test", "--test-reporter=tap", FIXTURE], { cwd: ROOT, env });
+  return { code, out: stdout + stderr };
 }
 
 function failedNames(report: ConformanceReport): string[] {

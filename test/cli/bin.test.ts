@@ -3,7 +3,7 @@
  * local directory: every command, its exit codes, its JSON parsed back, and no output of any
  * run carrying the secret key.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
+import { runBin, type BinResult } from "../helpers/bin.js";
 import { adapterOptions, createBucket, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
@@ -31,27 +32,17 @@ function rowCount(path: string): number {
   }
 }
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Every output of every run, for the secret check at the end. */
 const outputs: string[] = [];
 const secrets: string[] = [];
 
-function cli(args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, cwd }, (error, stdout, stderr) => {
-      outputs.push(stdout, stderr);
-      const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
+async function cli(args: string[], env: Record<string, string>, cwd: string): Promise<BinResult> {
+  const result = await runBin(process.execPath, [CLI, ...args], { env, cwd });
+  outputs.push(result.stdout, result.stderr);
+  return result;
 }
 
-function json<T = any>(result: Result): T {
+function json<T = any>(result: BinResult): T {
   expect(result.stderr).toBe("");
   return JSON.parse(result.stdout) as T;
 }

@@ -4,7 +4,6 @@
  * 7; a process killed while it holds the lease blocks others until the ttl has passed, then its
  * lease is taken over; a lease is never taken while its holder renews it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
 import { parseLease, type LeaseRecord } from "../../src/lease/record.js";
 import type { StorageAdapter } from "../../src/types.js";
+import { startBin } from "../helpers/bin.js";
 import { randomBytes } from "../helpers/data.js";
 import { adapterOptions, createBucket, rgwDescribe, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
@@ -19,31 +19,21 @@ const CLI = resolve(__dirname, "../../dist/cli.js");
 const START_AT = resolve(__dirname, "../fixtures/start-at.mjs");
 const LEASE = "backups/queue.lease";
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const describeRgw = rgwDescribe("lease on Ceph RGW");
 
 let rgw: S3TestServer;
 let work: string;
 const outputs: string[] = [];
 
-function start(env: Record<string, string>, extra: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, ["--import", START_AT, CLI, "now", "--json"], { env: { PATH: process.env.PATH ?? "", ...env, ...extra } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<Result>((resolve) =>
-    child.on("close", (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
+function start(env: Record<string, string>, extra: Record<string, string> = {}) {
+  const { child, done } = startBin(process.execPath, ["--import", START_AT, CLI, "now", "--json"], { env: { ...env, ...extra } });
+  return {
+    child,
+    done: done.then((result) => {
+      outputs.push(result.stdout, result.stderr);
+      return result;
     }),
-  );
-  return { child, done };
+  };
 }
 
 /** A fresh bucket and the bin's environment for it, backing up `source` under the name `queue` with a lease. */

@@ -5,7 +5,7 @@
  * success, after a failure and after a drill; `--textfile` is replaced atomically, which a reader
  * in another process polling it through 300 rewrites confirms; `run --textfile` keeps it fresh.
  */
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { textfile } from "../../src/cli/textfile.js";
 import { createBackupper, streamSource } from "../../src/index.js";
+import { runBin, type BinResult } from "../helpers/bin.js";
 import { randomBytes } from "../helpers/data.js";
 import { Database } from "../fixtures/sqlite-live.js";
 
@@ -75,12 +76,8 @@ describe("promtool check metrics", () => {
 });
 
 describe("the bin's metrics", () => {
-  function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((done) => {
-      execFile(process.execPath, [CLI, "--dir", join(dir, "bucket"), ...args], { env: { PATH: process.env.PATH ?? "", ...env } }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-      });
-    });
+  function cli(args: string[], env: Record<string, string> = {}): Promise<BinResult> {
+    return runBin(process.execPath, [CLI, "--dir", join(dir, "bucket"), ...args], { env });
   }
 
   function makeDb(path: string): void {

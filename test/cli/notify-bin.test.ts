@@ -4,20 +4,17 @@
  * endpoint leaves the backup's exit code alone, `status --max-age` sends `stale`, and the URL
  * (which carries a token) appears in no output.
  */
-import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBin, type BinResult } from "../helpers/bin.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
 const TOKEN = "0b1c2d3e-aaaa-4bbb-8ccc-dddddddddddd";
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface Result extends BinResult {
   ms: number;
 }
 
@@ -25,14 +22,11 @@ let work: string;
 let env: Record<string, string>;
 const outputs: string[] = [];
 
-function cli(args: string[], extra: Record<string, string>): Promise<Result> {
+async function cli(args: string[], extra: Record<string, string>): Promise<Result> {
   const started = Date.now();
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env, ...extra } }, (error, stdout, stderr) => {
-      outputs.push(stdout, stderr);
-      done({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  const result = await runBin(process.execPath, [CLI, ...args], { env: { ...env, ...extra } });
+  outputs.push(result.stdout, result.stderr);
+  return { ...result, ms: Date.now() - started };
 }
 
 /** An endpoint answering 200 after `delayMs`, recording each alert's path, body and arrival. */

@@ -5,7 +5,6 @@
  * the backup exits 0 once the storage is back; with `--json` each retry is one JSON line on stderr.
  */
 
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -14,6 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { s3Adapter } from "../../src/adapters/s3.js";
+import { runBin, type BinResult } from "../helpers/bin.js";
 import { faultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
 import { adapterOptions, createBucket, rgwDescribe, s3Env, s3Server, type S3TestServer } from "../helpers/s3.js";
 
@@ -22,27 +22,6 @@ const CLI = resolve(here, "../../dist/cli.js");
 const PTY = resolve(here, "../fixtures/pty-run.py");
 const MiB = 1024 * 1024;
 const describeRgw = rgwDescribe("bin through an outage");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string>, onStderr: (text: string, child: ChildProcess) => void = () => undefined): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { env: { PATH: process.env.PATH ?? "", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      onStderr(stderr, child);
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
 
 describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault proxy)", () => {
   let server: S3TestServer;
@@ -93,7 +72,7 @@ describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault 
   it("on a terminal prints the retry line while the storage is down, and exits 0 once it is back", async () => {
     const { vars, bucket } = await env();
     const down = outage(10_000);
-    const result = await run("python3", [PTY, process.execPath, CLI, "now"], vars);
+    const result = await runBin("python3", [PTY, process.execPath, CLI, "now"], { env: vars });
     await down;
     const screen = result.stdout;
     expect(result.code, screen).toBe(0);
@@ -106,14 +85,17 @@ describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault 
   });
 
   /** Runs the bin against a storage that refuses every connection, and sends SIGTERM at its first retry line. */
-  async function terminatedWhileWaiting(args: string[]): Promise<Run & { afterSignalMs: number; bucket: string }> {
+  async function terminatedWhileWaiting(args: string[]): Promise<BinResult & { afterSignalMs: number; bucket: string }> {
     const { vars, bucket } = await env();
     await proxy.refuse();
     let signalled = 0;
-    const result = await run(process.execPath, [CLI, ...args], vars, (text, child) => {
-      if (signalled || !/retrying in/.test(text)) return;
-      signalled = Date.now();
-      child.kill("SIGTERM");
+    const result = await runBin(process.execPath, [CLI, ...args], {
+      env: vars,
+      onStderr(text, child) {
+        if (signalled || !/retrying in/.test(text)) return;
+        signalled = Date.now();
+        child.kill("SIGTERM");
+      },
     });
     const afterSignalMs = Date.now() - signalled;
     expect(signalled, result.stderr).toBeGreaterThan(0);
@@ -141,7 +123,7 @@ describeRgw("backupper now through a storage outage (built bin, Ceph RGW, fault 
   it("with --json writes each retry as one JSON line on stderr, and the result on stdout", async () => {
     const { vars } = await env();
     const down = outage(3_000);
-    const result = await run(process.execPath, [CLI, "now", "--json"], vars);
+    const result = await runBin(process.execPath, [CLI, "now", "--json"], { env: vars });
     await down;
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stderr.trim().split("\n");

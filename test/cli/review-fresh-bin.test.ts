@@ -3,7 +3,6 @@
  * be satisfied by a key dated 2099 or by a metadata-less object dated now, and `list` / `status`
  * flag future-dated keys in text and JSON. Keys are planted through the fs adapter.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,17 +10,12 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsAdapter } from "../../src/adapters/fs.js";
 import { EXIT_CODES } from "../../src/cli/exit-codes.js";
+import { runBin } from "../helpers/bin.js";
 import { DAY, in2099, plantBackup, plantJunk } from "../helpers/planted.js";
 import { ledger } from "../reliability/ledger.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
 const log = ledger(import.meta.filename);
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 beforeAll(async () => {
@@ -37,12 +31,7 @@ async function store() {
   const root = await mkdtemp(join(work, "store-"));
   const adapter = fsAdapter({ root, fsync: false });
   const old = await plantBackup(adapter, "queue", new Date(Date.now() - 3 * DAY));
-  const run = (...args: string[]) =>
-    new Promise<Result>((done) => {
-      execFile(process.execPath, [CLI, ...args, "--dir", root, "--name", "queue"], { env: { PATH: process.env.PATH ?? "" }, cwd: work }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-      });
-    });
+  const run = (...args: string[]) => runBin(process.execPath, [CLI, ...args, "--dir", root, "--name", "queue"], { cwd: work });
   return { adapter, old, run };
 }
 

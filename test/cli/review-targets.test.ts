@@ -4,7 +4,7 @@
  * target, and a dangling symbolic link as restore target. The library side is in
  * test/reliability/review-targets.test.ts.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { closeSync, constants, existsSync, openSync } from "node:fs";
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBackupper } from "../../src/index.js";
 import { fileSource, fsAdapter } from "../../src/fs.js";
 import { Database, values } from "../fixtures/sqlite-live.js";
+import { startBin, type BinResult } from "../helpers/bin.js";
 import { ledger } from "../reliability/ledger.js";
 
 const CLI = resolve(__dirname, "../../dist/cli.js");
@@ -20,10 +21,7 @@ const CLI = resolve(__dirname, "../../dist/cli.js");
 const HANG_MS = 20_000;
 const log = ledger(import.meta.filename);
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface Result extends BinResult {
   /** True when the bin had to be killed after HANG_MS. */
   hung: boolean;
 }
@@ -31,19 +29,10 @@ interface Result {
 let work: string;
 const fifos: string[] = [];
 
-function cli(args: string[]): Promise<Result> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? "" }, cwd: work, timeout: HANG_MS, killSignal: "SIGKILL" },
-      (error, stdout, stderr) => {
-        const hung = error?.killed === true;
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        done({ code, stdout, stderr, hung });
-      },
-    );
-  });
+async function cli(args: string[]): Promise<Result> {
+  const { child, done } = startBin(process.execPath, [CLI, ...args], { cwd: work, timeout: HANG_MS });
+  const result = await done;
+  return { ...result, hung: child.killed };
 }
 
 function summary(r: Result): string {

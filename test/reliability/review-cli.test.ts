@@ -5,7 +5,6 @@
  * - `restore --allow-unverified` had no output cap, and the CLI could not set one.
  * Secret checks use `includes` and assert booleans, so a failure never prints a secret.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -17,6 +16,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsAdapter } from "../../src/fs.js";
 import { escapeXml } from "../../src/adapters/s3/xml.js";
+import { runBin, type BinResult } from "../helpers/bin.js";
 import { putBunqueueBackup } from "../helpers/fixtures.js";
 import { randomBytes, sha256 } from "../helpers/data.js";
 import { ledger } from "./ledger.js";
@@ -25,18 +25,8 @@ const log = ledger(import.meta.filename);
 const CLI = resolve(__dirname, "../../dist/cli.js");
 const MiB = 1024 * 1024;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, cwd }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+function cli(args: string[], env: Record<string, string>, cwd: string): Promise<BinResult> {
+  return runBin(process.execPath, [CLI, ...args], { env, cwd });
 }
 
 let work: string;
