@@ -112,7 +112,7 @@ function encryptionSection(r) {
     SECTION,
     "",
     `Backups of the job-queue database to the fs adapter on ${r.runtime}, compression level 6, one worker, without and with ` +
-      "`encryption: { recipients: [age1…] }` (the payload on node:crypto's ChaCha20-Poly1305, the header by age-encryption). " +
+      "`encryption: { recipients: [age1…] }` (header and payload on node:crypto: X25519, HKDF-SHA-256, ChaCha20-Poly1305). " +
       `Medians of ${r.runs} runs taken in rounds, each run its own process; load average (1, 5, 15 min) ${fmt(r.load[0])} before, ${fmt(r.load[1])} after: ` +
       "other work shared the 2 cores, so compare the same-run ratios, not the MB/s. The target (issue 11) is a ratio ≥ 0.85: encryption costs ≤ 15% of throughput." +
       (r.zstd ? "" : " No zstd rows: Node 24 is not installed in .tmp/runtimes (npm run install-test-runtimes)."),

@@ -2,30 +2,44 @@
  * age encryption (age-encryption.org/v1, docs/FORMAT.md §1–§2): to recipients' public keys or to a
  * passphrase (scrypt), in authenticated 64 KiB chunks, so any change to the stored bytes, or a
  * dropped end, fails decryption. `age-encryption` is imported only when a backup is encrypted or
- * decrypted, so the bundle of a backupper without encryption does not carry it. It writes and
- * reads every header; with the native codec the payload goes through `node:crypto` where that has
- * ChaCha20-Poly1305 (./age-payload.ts), else through `age-encryption` too.
+ * decrypted, so the bundle of a backupper without encryption does not carry it. With the native
+ * codec the payload goes through `node:crypto` where that has ChaCha20-Poly1305 (./age-payload.ts),
+ * and so does the header of a backup to X25519 recipients only (./age-header.ts): such a backup
+ * never imports `age-encryption`. It writes every other header, reads every header, and seals and
+ * opens the payload where the runtime has no native cipher.
  */
 import { loadBuiltin } from "../../codec/builtin.js";
 import type { Codec } from "../../codec/index.js";
 import { DecryptionError } from "../../errors.js";
 import { transformOf } from "../../util/streams.js";
 import type { Stage } from "../stage.js";
+import type { HeaderWriter } from "./age-header.js";
 import type { NativePayload } from "./age-payload.js";
 
 const NO_MATCH = "no identity matched any of the file's recipients";
 /** Bytes of the compressor's output taken before the header is ready, whatever its chunks' size. */
 const AHEAD = { highWaterMark: 2 * 1024 * 1024, size: (chunk: Uint8Array) => chunk.byteLength };
 
-let native: Promise<NativePayload | undefined> | undefined;
+interface Native {
+  payload: NativePayload;
+  /** Undefined where `node:crypto` has no X25519. */
+  header: HeaderWriter | undefined;
+}
+
+let native: Promise<Native | undefined> | undefined;
 
 /**
- * The native payload cipher when the codec is native and the runtime has one (`codec: "portable"`
- * keeps everything in age-encryption). Its own chunk, like age-encryption: a bundle without
- * encryption does not carry it.
+ * The native payload cipher, and header writer, when the codec is native and the runtime has the
+ * cipher (`codec: "portable"` keeps everything in age-encryption). Chunks of their own, like
+ * age-encryption: a bundle without encryption does not carry them.
  */
-const nativePayload = (codec: Codec) =>
-  codec.name === "native" ? (native ??= Promise.all([loadBuiltin("node:crypto"), import("./age-payload.js")]).then(([crypto, { nativePayloadOn }]) => nativePayloadOn(crypto))) : undefined;
+const nativeAge = (codec: Codec): Promise<Native | undefined> | undefined =>
+  codec.name === "native"
+    ? (native ??= Promise.all([loadBuiltin("node:crypto"), import("./age-payload.js"), import("./age-header.js")]).then(([crypto, { nativePayloadOn }, { x25519HeaderOn }]) => {
+        const payload = nativePayloadOn(crypto);
+        return payload && { payload, header: x25519HeaderOn(crypto) };
+      }))
+    : undefined;
 
 export const age: Stage = {
   name: "age",
@@ -39,12 +53,15 @@ export const age: Stage = {
     // While age-encryption loads and writes the header (~0.1 s on Node), the compressor works on into this buffer.
     const ahead = new TransformStream<Uint8Array, Uint8Array>(undefined, AHEAD);
     const sealed = transformOf(async (input) => {
+      // A passphrase's file key never reaches a recipient: getting it back would cost a second scrypt (~1 s), more than the portable payload of most backups.
+      const fast = encryption.passphrase === undefined ? await nativeAge(codec) : undefined;
+      const header = fast?.header?.(encryption.recipients);
+      if (header) return input.pipeThrough(fast!.payload.seal(header.fileKey, header.prefix));
       const { Encrypter } = await import("age-encryption");
       const encrypter = new Encrypter();
       if (encryption.passphrase !== undefined) encrypter.setPassphrase(encryption.passphrase);
       for (const recipient of encryption.recipients) encrypter.addRecipient(recipient);
-      // A passphrase's file key never reaches a recipient: getting it back would cost a second scrypt (~1 s), more than the portable payload of most backups.
-      return (await (encryption.passphrase === undefined ? nativePayload(codec) : undefined))?.encrypt(encrypter, input) ?? encrypter.encrypt(input);
+      return fast?.payload.encrypt(encrypter, input) ?? encrypter.encrypt(input);
     });
     return { writable: ahead.writable, readable: ahead.readable.pipeThrough(sealed) };
   },
@@ -67,7 +84,7 @@ export const age: Stage = {
       for (const identity of encryption.identities) decrypter.addIdentity(identity);
       if (encryption.passphrase !== undefined) decrypter.addPassphrase(encryption.passphrase);
       try {
-        return await ((await nativePayload(codec))?.decrypt(decrypter, input) ?? decrypter.decrypt(input));
+        return await ((await nativeAge(codec))?.payload.decrypt(decrypter, input) ?? decrypter.decrypt(input));
       } catch (error) {
         if ((error as Error | undefined)?.message !== NO_MATCH) throw error;
         throw new DecryptionError(key, passphraseEncrypted ? "wrong-passphrase" : "wrong-identity", { cause: error });
