@@ -1,5 +1,5 @@
-// Run by test/adapters/age-interop.test.ts on the machine's Node (gzip) and on Node 24 (zstd,
-// which Node 20 cannot write):
+// Run by test/adapters/age-interop.test.ts on the machine's Node (gzip), Node 24 and Deno (zstd,
+// which Node 20 cannot write) and Bun (gzip):
 //   <node> --import tsx test/adapters/age-s3-child.ts <source file> <compression> <recipient>
 // with S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY set. Backs the
 // file up, encrypted to the recipient, through the S3 adapter; prints one JSON line with the key
