@@ -11,7 +11,7 @@ import { errorCode } from "../fsutil/error-code.js";
 import { fileReadStream } from "../fsutil/file-read-stream.js";
 import { createStagedFile, randomSuffix, type StagedFile } from "../fsutil/staged-file.js";
 import { checkKey, conditionHolds } from "../storage/key.js";
-import type { ListEntry, StorageAdapter } from "../types.js";
+import type { Body, ListEntry, StorageAdapter } from "../types.js";
 import { bodyChunks, discardBody } from "./body.js";
 import { openDir, openFile, openSubdir, type Dir } from "./fs/dir.js";
 import { acquireLock, LOCK_NAME } from "./fs/lock.js";
@@ -124,6 +124,42 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
     }
   }
 
+  /**
+   * Writes `body` to a temp file in the directory of `key` and seals it, then hands `commit` that
+   * directory, the object's name and the rename, which it may skip (a condition that does not
+   * hold). A put aborted before the rename leaves nothing; the temp file goes unless renamed.
+   */
+  async function stagedPut<T>(
+    key: string,
+    body: Body,
+    signal: AbortSignal | undefined,
+    commit: (dir: string, name: string, publish: () => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const chain: Dir[] = [];
+    let staged: StagedFile | undefined;
+    try {
+      const segments = keySegments(root, key);
+      throwIfAborted(signal);
+      chain.push((await openRoot("put", true)) as Dir);
+      const file = await openStaged(chain, key, segments);
+      staged = file;
+      for await (const chunk of bodyChunks(body, signal)) await file.write(chunk);
+      await file.seal();
+      const dir = lastOf(chain).path;
+      const name = segments[segments.length - 1] as string;
+      return await commit(dir, name, async () => {
+        throwIfAborted(signal);
+        await file.publish(join(dir, name));
+      });
+    } catch (error) {
+      discardBody(body, error);
+      throw toAdapterError(error, "fs", "put", key);
+    } finally {
+      await staged?.discard();
+      await closeAll(chain);
+    }
+  }
+
   return {
     name: "fs",
 
@@ -163,55 +199,25 @@ export function fsAdapter(options: FsAdapterOptions): StorageAdapter {
     },
 
     async put(key, body, opts) {
-      const signal = opts?.signal;
-      const chain: Dir[] = [];
-      let staged: StagedFile | undefined;
-      try {
-        const segments = keySegments(root, key);
-        throwIfAborted(signal);
-        chain.push((await openRoot("put", true)) as Dir);
-        staged = await openStaged(chain, key, segments);
-        for await (const chunk of bodyChunks(body, signal)) await staged.write(chunk);
-        await staged.seal();
-        throwIfAborted(signal);
-        await staged.publish(join(lastOf(chain).path, segments[segments.length - 1] as string));
+      return stagedPut(key, body, opts?.signal, async (_dir, _name, publish) => {
+        await publish();
         return {};
-      } catch (error) {
-        discardBody(body, error);
-        await staged?.discard();
-        throw toAdapterError(error, "fs", "put", key);
-      } finally {
-        await closeAll(chain);
-      }
+      });
     },
 
     // Written and fsynced first; only the compare and the rename run under the key's lock (fs/lock.ts).
     async putIf(key, body, condition, opts) {
-      const signal = opts?.signal;
-      const chain: Dir[] = [];
-      let staged: StagedFile | undefined;
-      let unlock: (() => Promise<void>) | undefined;
-      try {
-        const segments = keySegments(root, key);
-        const name = segments[segments.length - 1] as string;
-        throwIfAborted(signal);
-        chain.push((await openRoot("put", true)) as Dir);
-        staged = await openStaged(chain, key, segments);
-        await staged.write(body);
-        await staged.seal();
-        const target = join(lastOf(chain).path, name);
-        unlock = await acquireLock(join(lastOf(chain).path, `.${name}.lock`), signal);
-        const current = await currentEtag(target);
-        if (!conditionHolds(condition, current)) return { written: false };
-        await staged.publish(target);
-        return { written: true, etag: (await currentEtag(target))! };
-      } catch (error) {
-        throw toAdapterError(error, "fs", "put", key);
-      } finally {
-        await staged?.discard();
-        await unlock?.();
-        await closeAll(chain);
-      }
+      return stagedPut(key, body, opts?.signal, async (dir, name, publish) => {
+        const target = join(dir, name);
+        const unlock = await acquireLock(join(dir, `.${name}.lock`), opts?.signal);
+        try {
+          if (!conditionHolds(condition, await currentEtag(target))) return { written: false };
+          await publish();
+          return { written: true, etag: (await currentEtag(target))! };
+        } finally {
+          await unlock();
+        }
+      });
     },
 
     async get(key, opts) {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,6 +245,23 @@ describe("fsAdapter", () => {
         for (;;) if ((await reader.read()).done) return;
       })(),
     ).rejects.toMatchObject({ code: "ABORTED" });
+  });
+  it("rejects a putIf whose signal aborts after its body is written, and publishes nothing", async () => {
+    const adapter = fsAdapter({ root });
+    const controller = new AbortController();
+    const { signal } = controller;
+    // The key's lock exists only once the body is written and sealed, until the rename is done.
+    const lock = join(root, "dir", ".key.lock");
+    const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+    Object.defineProperty(signal, "aborted", {
+      get() {
+        if (existsSync(lock)) controller.abort(new Error("stopped"));
+        return aborted.call(signal);
+      },
+    });
+    await expect(adapter.putIf!("dir/key", new Uint8Array([1, 2, 3]), { ifNoneMatch: "*" }, { signal })).rejects.toMatchObject({ code: "ABORTED" });
+    expect(await adapter.get("dir/key")).toBeNull();
+    expect(await tree(root)).toEqual(["dir"]);
   });
 });
 
