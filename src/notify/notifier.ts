@@ -8,6 +8,7 @@
  */
 import type { BackupError } from "../errors.js";
 import { hostFacts } from "../codec/host.js";
+import { networkFailure, transientStatus } from "../util/fetch-failure.js";
 import type { NotifyTrigger, ResolvedNotify } from "./options.js";
 
 interface NotifyDetails {
@@ -27,9 +28,6 @@ export interface Notifier {
 }
 
 const BACKOFF_MS = 500;
-
-/** Answers worth another attempt: the endpoint may be back in a moment. */
-const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
 export function createNotifier(options: ResolvedNotify, scope: { name: string; prefix: string }, redact: (text: string) => string = (t) => t): Notifier {
   const pending = new Set<Promise<void>>();
@@ -65,13 +63,11 @@ export function createNotifier(options: ResolvedNotify, scope: { name: string; p
         await res.body?.cancel();
         if (res.ok) return;
         problem = `HTTP ${res.status}`;
-        if (!retryable(res.status)) break;
+        if (!transientStatus(res.status)) break;
       } catch (error) {
-        const code = (error as { cause?: { code?: unknown } })?.cause?.code;
-        problem =
-          (error as Error)?.name === "TimeoutError"
-            ? `no answer within ${options.timeoutMs} ms`
-            : `the endpoint could not be reached${typeof code === "string" ? ` (${code})` : ""}`;
+        // Only the code: the reason names the endpoint's host, which comes from the URL.
+        const { code } = networkFailure(error);
+        problem = (error as Error)?.name === "TimeoutError" ? `no answer within ${options.timeoutMs} ms` : `the endpoint could not be reached${code === undefined ? "" : ` (${code})`}`;
       }
     }
     options.onError?.(new Error(`notification "${trigger}" for ${scope.name} not delivered (${problem})`));
