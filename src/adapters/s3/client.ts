@@ -12,13 +12,14 @@
  */
 
 import { BackupError, messageOf, toAbortedError } from "../../errors.js";
-import type { RetryNotice } from "../../types.js";
+import { networkFailure } from "../../util/fetch-failure.js";
 import { anySignal } from "../../util/streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error, type S3ErrorDetails } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
 import type { ResolvedS3Options } from "./options.js";
-import { createRetryPolicy, formatSpan, isRetryable, type RetryPolicy } from "./retry.js";
+import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
+import { attemptsMade, lastedFor, networkProblem, Stalled, unreachableFor, waitToRetry, type RetryListener } from "./retry-report.js";
 import { readXml, XmlError } from "./xml.js";
 
 interface S3Request {
@@ -46,8 +47,6 @@ export class ResponseFailure extends Error {
     super(serverMessage || s3Code || `HTTP ${status}`);
   }
 }
-
-type RetryListener = ((notice: RetryNotice) => void) | undefined;
 
 export interface S3Client {
   readonly bucket: string;
@@ -78,39 +77,6 @@ function encodeQuery(query: Record<string, string>): string {
 
 function amzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
-}
-
-/**
- * What a network error says beyond undici's bare `fetch failed`: the cause chain's codes and
- * messages (`connect ECONNREFUSED 127.0.0.1:1`, `getaddrinfo ENOTFOUND host`, a TLS error).
- */
-function networkMessage(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code } = e as { code?: unknown };
-    const text = messageOf(e);
-    parts.push(typeof code === "string" && !text.includes(code) ? `${text} (${code})` : text);
-  }
-  return parts.join(": ");
-}
-
-/**
- * A network failure as a code and a few words: `ECONNREFUSED 127.0.0.1:7480` from undici's
- * `fetch failed` ← `connect ECONNREFUSED 127.0.0.1:7480`; the innermost message when no cause
- * carries a code (Bun, Deno, a test's TypeError).
- */
-export function networkFailure(err: unknown): { code: string; reason: string } {
-  let code = "NETWORK";
-  let reason = messageOf(err);
-  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const c = (e as { code?: unknown }).code;
-    const text = messageOf(e);
-    if (typeof c === "string") {
-      code = c;
-      reason = text.includes(c) ? text.slice(text.indexOf(c)) : `${c}: ${text}`;
-    } else if (code === "NETWORK") reason = text;
-  }
-  return { code, reason };
 }
 
 /** An error document's Code, Message and RequestId come first; the rest of a body is not read. */
@@ -196,10 +162,7 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
       } catch (cause) {
         throw error(req, `could not make the request: ${messageOf(cause)}`, { cause });
       }
-      const timer = setTimeout(
-        () => timeout.abort(new Error(`no answer within ${options.requestTimeoutMs} ms`)),
-        options.requestTimeoutMs,
-      );
+      const timer = setTimeout(() => timeout.abort(new Stalled(`no answer within ${options.requestTimeoutMs} ms`)), options.requestTimeoutMs);
       try {
         res = await fetchFn(signed);
         if (res.ok) {
@@ -235,17 +198,13 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
       if (wait !== undefined) {
         const what = failure
           ? { code: failure.s3Code ?? `HTTP ${failure.status}`, reason: `${failure.status}${failure.s3Code ? ` ${failure.s3Code}` : ""}` }
-          : timeout.signal.aborted
-            ? { code: "TIMEOUT", reason: `no answer within ${options.requestTimeoutMs} ms` }
-            : networkFailure(networkError);
-        onRetry?.({ operation: req.operation, key: req.key, ...what, status: failure?.status, attempt, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
-        await policy.sleep(wait, req.signal, failure === undefined);
+          : networkProblem(networkError);
+        await waitToRetry({ policy, onRetry }, { operation: req.operation, key: req.key, ...what, status: failure?.status, attempt }, wait, budget, req.signal);
         continue;
       }
-      // Said only when retries went on for a while: "for 0.0s" would be noise.
       const span = budget.failingForMs;
-      const lasted = attempt > 1 && span >= 1000 ? formatSpan(span) : undefined;
       if (failure) {
+        const lasted = lastedFor(attempt, span);
         const expectedRegion = failure.region && failure.region !== options.region ? failure.region : undefined;
         const message = expectedRegion
           ? `signing region ${JSON.stringify(options.region)} is wrong, the server expects ${JSON.stringify(expectedRegion)}: set region (the credentials were not checked)`
@@ -257,17 +216,16 @@ export function createClient(options: ResolvedS3Options, now: () => number = Dat
           s3Code: failure.s3Code,
           status: failure.status,
           requestId: failure.requestId,
-          attempts: attempt,
-          retriedForMs: attempt > 1 ? span : undefined,
+          ...attemptsMade(attempt, span),
           expectedRegion,
         });
       }
-      const unreachable = lasted ? `storage unreachable for ${lasted} (${timeout.signal.aborted ? `no answer within ${options.requestTimeoutMs} ms` : networkFailure(networkError).reason}): ` : "";
+      const network = networkFailure(networkError);
+      const unreachable = unreachableFor(attempt, span, network.reason);
       // After retries the cause chain stays in `cause`; the message says what the last one met.
-      throw error(req, `${unreachable}request to ${new URL(url).origin} failed${unreachable ? "" : `: ${networkMessage(networkError)}`}`, {
+      throw error(req, `${unreachable}request to ${new URL(url).origin} failed${unreachable ? "" : `: ${network.message}`}`, {
         cause: networkError,
-        attempts: attempt,
-        retriedForMs: attempt > 1 ? span : undefined,
+        ...attemptsMade(attempt, span),
       });
     }
   }

@@ -9,15 +9,9 @@
 
 import { toAbortedError } from "../../errors.js";
 import type { GetOptions, GetResult } from "../../types.js";
-import { drain, networkFailure, type S3Client } from "./client.js";
+import { drain, type S3Client } from "./client.js";
 import { S3Error } from "./errors.js";
-import { formatSpan } from "./retry.js";
-
-class BodyStall extends Error {
-  constructor(ms: number) {
-    super(`no bytes within ${ms} ms`);
-  }
-}
+import { attemptsMade, networkProblem, Stalled, unreachableFor, waitToRetry } from "./retry-report.js";
 
 export async function getObject(client: S3Client, key: string, opts: GetOptions = {}): Promise<GetResult | null> {
   const { signal } = opts;
@@ -65,17 +59,10 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
     const wait = decoded ? undefined : budget.fail(failures, null);
     if (wait === undefined) {
       const span = budget.failingForMs;
-      const lasted = failures > 1 && span >= 1000 ? `storage unreachable for ${formatSpan(span)}: ` : "";
-      throw client.error({ operation, key }, lasted + truncated, { cause, attempts: failures, retriedForMs: failures > 1 ? span : undefined });
+      throw client.error({ operation, key }, unreachableFor(failures, span) + truncated, { cause, ...attemptsMade(failures, span) });
     }
-    const what =
-      cause === undefined
-        ? { code: "TRUNCATED", reason: truncated }
-        : cause instanceof BodyStall
-          ? { code: "TIMEOUT", reason: cause.message }
-          : networkFailure(cause);
-    client.onRetry?.({ operation: `${operation} (resume)`, key, ...what, status: undefined, attempt: failures, waitMs: Math.round(wait), failingForMs: budget.failingForMs });
-    await client.policy.sleep(wait, signal, true);
+    const what = cause === undefined ? { code: "TRUNCATED", reason: truncated } : networkProblem(cause);
+    await waitToRetry(client, { operation: `${operation} (resume)`, key, ...what, status: undefined, attempt: failures }, wait, budget, signal);
     const headers: Record<string, string> = { ...keyHeaders, range: `bytes=${delivered}-` };
     if (etag) headers["if-match"] = etag;
     let next: Response;
@@ -100,7 +87,7 @@ export async function getObject(client: S3Client, key: string, opts: GetOptions 
   const read = () => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BodyStall(requestTimeoutMs)), requestTimeoutMs);
+      timer = setTimeout(() => reject(new Stalled(`no bytes within ${requestTimeoutMs} ms`)), requestTimeoutMs);
     });
     return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
   };

@@ -53,7 +53,7 @@ export function isRetryable(status: number | undefined, code: string | undefined
 }
 
 /** The failures of one request (or of one download's resumes), and how long to wait after each. */
-interface RetryBudget {
+export interface RetryBudget {
   /** Ms since the failures this budget counts began: its own first, or its outage's if earlier. */
   readonly failingForMs: number;
   /**
