@@ -7,6 +7,7 @@ import { COMPRESSIONS, compressionStage, stagesFor } from "./pipeline/stages.js"
 import { resolveNotify, type NotifyOptions, type ResolvedNotify } from "./notify/options.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
+import { wholeNumber } from "./util/whole-number.js";
 
 export interface BackupperOptions {
   /** Where backups live. */
@@ -117,12 +118,11 @@ export interface ResolvedBackupperOptions {
   on: BackupHooks;
 }
 
+/** The longest delay a timer takes: a longer one fires at once. */
+const MAX_DELAY_MS = 2_147_483_647;
+
 function duration(option: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > 2_147_483_647) {
-    throw new ConfigError(option, `must be a whole number of milliseconds from ${min} to 2147483647, got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return wholeNumber(option, value, fallback, min, MAX_DELAY_MS, "milliseconds");
 }
 
 function flag(option: string, value: unknown, fallback: boolean): boolean {
@@ -215,10 +215,7 @@ export function resolveBackupperSettings(options: BackupperSettings, sourceName:
   }
   const compression = oneOf("compression", options.compression, COMPRESSIONS as ResolvedBackupperOptions["compression"][], "gzip");
   const level = compressionLevel(compression, options.compressionLevel);
-  const workers = options.compressionWorkers ?? 1;
-  if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1 || workers > 64) {
-    throw new ConfigError("compressionWorkers", `must be a whole number from 1 to 64, got ${JSON.stringify(workers)}`);
-  }
+  const workers = wholeNumber("compressionWorkers", options.compressionWorkers, 1, 1, 64);
   const { maxRestoreBytes } = options;
   if (maxRestoreBytes !== undefined && !((Number.isSafeInteger(maxRestoreBytes) && maxRestoreBytes >= 0) || maxRestoreBytes === Infinity)) {
     throw new ConfigError("maxRestoreBytes", `must be a whole number of bytes >= 0 or Infinity, got ${JSON.stringify(maxRestoreBytes)}`);

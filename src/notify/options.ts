@@ -1,5 +1,6 @@
 /** The `notify` option: where alerts go, on which outcomes, and how hard to try. Checked at creation; messages never echo the URL (it may carry a token). */
 import { ConfigError } from "../errors.js";
+import { wholeNumber } from "../util/whole-number.js";
 
 export const NOTIFY_TRIGGERS = ["success", "failure", "drill-failure", "stale"] as const;
 export type NotifyTrigger = (typeof NOTIFY_TRIGGERS)[number];
@@ -35,14 +36,6 @@ export interface ResolvedNotify {
   onError: ((error: Error) => void) | undefined;
 }
 
-function whole(option: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(option, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 /** Checks `value`; errors name `<option>.<field>`, or the bare field when `option` is "" (the CLI renames those to its variables). */
 export function resolveNotify(value: unknown, option = "notify"): ResolvedNotify | undefined {
   if (value === undefined) return undefined;
@@ -71,8 +64,8 @@ export function resolveNotify(value: unknown, option = "notify"): ResolvedNotify
     url: parsed,
     on: new Set(on ?? defaults),
     style: resolvedStyle,
-    timeoutMs: whole(field("timeoutMs"), timeoutMs, 10_000, 1, 600_000),
-    retries: whole(field("retries"), retries, 3, 0, 10),
+    timeoutMs: wholeNumber(field("timeoutMs"), timeoutMs, 10_000, 1, 600_000),
+    retries: wholeNumber(field("retries"), retries, 3, 0, 10),
     onError,
   };
 }

@@ -4,6 +4,7 @@
  */
 
 import { ConfigError } from "../../errors.js";
+import { wholeNumber } from "../../util/whole-number.js";
 import type { S3CredentialProvider, S3Credentials } from "./credentials.js";
 import { md5Base64 } from "./hash.js";
 import type { RetryOptions } from "./retry.js";
@@ -109,14 +110,6 @@ function fail(option: string, message: string): never {
   throw new ConfigError(option, message);
 }
 
-function integer(option: string, value: number | undefined, fallback: number, min: number, max = Infinity): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail(option, `must be an integer from ${min}${max === Infinity ? " up" : ` to ${max}`}, got ${String(value)}`);
-  }
-  return value;
-}
-
 function nonEmpty(option: string, value: unknown): string {
   if (typeof value !== "string" || value.trim() === "") fail(option, "is required (a non-empty string)");
   return value;
@@ -165,7 +158,7 @@ function resolveBucketUrl(opts: S3AdapterOptions, bucket: string, region: string
 function resolveObjectLock(lock: S3AdapterOptions["objectLock"]): ResolvedS3Options["objectLock"] {
   if (lock === undefined) return undefined;
   if (lock?.mode !== "GOVERNANCE" && lock?.mode !== "COMPLIANCE") fail("objectLock.mode", 'must be "GOVERNANCE" or "COMPLIANCE"');
-  return { mode: lock.mode, retainDays: integer("objectLock.retainDays", lock.retainDays, 0, 1, 36_500) };
+  return { mode: lock.mode, retainDays: wholeNumber("objectLock.retainDays", lock.retainDays, 0, 1, 36_500) };
 }
 
 function resolveEncryption(opts: S3AdapterOptions): Pick<ResolvedS3Options, "createHeaders" | "keyHeaders"> {
@@ -201,14 +194,14 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
   if (!/^[a-z0-9][a-z0-9.\-_]{1,254}$/i.test(bucket)) fail("bucket", `is not a valid bucket name: ${JSON.stringify(bucket)}`);
   const region = nonEmpty("region", opts.region);
   const credentials = resolveCredentials(opts);
-  const partSize = integer("partSize", opts.partSize, MIN_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
-  const multipartThreshold = integer("multipartThreshold", opts.multipartThreshold, partSize, 1, partSize);
-  const concurrency = integer("concurrency", opts.concurrency, 4, 1, 64);
-  const maxAttempts = integer("maxAttempts", opts.maxAttempts, Infinity, 1, 10_000);
-  const retryFor = integer("retryFor", opts.retryFor, DEFAULT_RETRY_FOR, 0, 86_400_000);
+  const partSize = wholeNumber("partSize", opts.partSize, MIN_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
+  const multipartThreshold = wholeNumber("multipartThreshold", opts.multipartThreshold, partSize, 1, partSize);
+  const concurrency = wholeNumber("concurrency", opts.concurrency, 4, 1, 64);
+  const maxAttempts = wholeNumber("maxAttempts", opts.maxAttempts, Infinity, 1, 10_000);
+  const retryFor = wholeNumber("retryFor", opts.retryFor, DEFAULT_RETRY_FOR, 0, 86_400_000);
   const retry = opts.retry ?? {};
-  integer("retry.baseDelayMs", retry.baseDelayMs, 0, 0);
-  integer("retry.maxDelayMs", retry.maxDelayMs, 0, 0);
+  wholeNumber("retry.baseDelayMs", retry.baseDelayMs, 0, 0);
+  wholeNumber("retry.maxDelayMs", retry.maxDelayMs, 0, 0);
   const fetchFn = opts.fetch ?? ((request: Request) => globalThis.fetch(request));
   if (typeof fetchFn !== "function") fail("fetch", "must be a function");
   return {
@@ -223,8 +216,8 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
     retryFor,
     retry,
     fetch: fetchFn,
-    credentialRefreshMarginMs: integer("credentialRefreshMarginMs", opts.credentialRefreshMarginMs, 5 * 60_000, 0),
-    requestTimeoutMs: integer("requestTimeoutMs", opts.requestTimeoutMs, 120_000, 1, 2_147_483_647),
+    credentialRefreshMarginMs: wholeNumber("credentialRefreshMarginMs", opts.credentialRefreshMarginMs, 5 * 60_000, 0),
+    requestTimeoutMs: wholeNumber("requestTimeoutMs", opts.requestTimeoutMs, 120_000, 1, 2_147_483_647),
     objectLock: resolveObjectLock(opts.objectLock),
     ...resolveEncryption(opts),
   };
