@@ -36,9 +36,13 @@ import { bundleSize } from "../bench/bundle-size.mjs";
  * costs more gzip than it spares.
  * Lowered to 31 000 (30 944 measured) when the portable codec (fflate, the TypeScript SHA-256, the
  * checked gunzip and its CRC-32) became a lazy chunk too, loaded only where `node:zlib` is missing
- * (~6.2 kB less; `lazy` grows by as much). What the remaining bytes are: bench/PROFILE.md, "Bundle".
+ * (~6.2 kB less; `lazy` grows by as much). Raised to 31 100 (31 065 measured, from 30 941) when
+ * the S3 client and the notifier came to share util/fetch-failure.ts: as a module both the entry
+ * and the notifier's lazy chunk import, it sits in a small eager chunk of its own, where gzip has
+ * little to go on (~130 bytes; `lazy` shrinks by ~25). What the remaining bytes are:
+ * bench/PROFILE.md, "Bundle".
  */
-const CEILING = 31_000;
+const CEILING = 31_100;
 const TARGET = 15_000;
 
 describe("bundle size (esbuild, minified, gzip -9)", () => {

@@ -8,7 +8,7 @@
  */
 import type { BackupError } from "../errors.js";
 import { hostFacts } from "../codec/host.js";
-import { networkFailure, transientStatus } from "../util/fetch-failure.js";
+import { causeChain, codedCause, transientStatus } from "../util/fetch-failure.js";
 import type { NotifyTrigger, ResolvedNotify } from "./options.js";
 
 interface NotifyDetails {
@@ -65,8 +65,7 @@ export function createNotifier(options: ResolvedNotify, scope: { name: string; p
         problem = `HTTP ${res.status}`;
         if (!transientStatus(res.status)) break;
       } catch (error) {
-        // Only the code: the reason names the endpoint's host, which comes from the URL.
-        const { code } = networkFailure(error);
+        const code = codedCause(causeChain(error))?.code;
         problem = (error as Error)?.name === "TimeoutError" ? `no answer within ${options.timeoutMs} ms` : `the endpoint could not be reached${code === undefined ? "" : ` (${code})`}`;
       }
     }

@@ -1,42 +1,34 @@
 /**
  * What a failed HTTP request says, for every client of a server here (the S3 adapter, the
- * notifier): whether its answer is worth another attempt, and what its network error was.
+ * notifier): whether its answer is worth another attempt, and what its network error met.
  */
-
-import { messageOf } from "../errors.js";
 
 /** Answers worth another attempt: the server is failing, overloaded or timed out, and may be back in a moment. */
 export function transientStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;
 }
 
-interface NetworkFailure {
-  /** The innermost code of the cause chain (`ECONNREFUSED`), when one carries a code. */
+interface Cause {
+  error: unknown;
   code: string | undefined;
-  /** That code and what follows it (`ECONNREFUSED 127.0.0.1:7480`), else the innermost message. */
-  reason: string;
-  /** Every message of the chain: `fetch failed: connect ECONNREFUSED 127.0.0.1:1`. */
-  message: string;
 }
 
 /**
- * What a network error says beyond undici's bare `fetch failed`, read from its cause chain: a
- * code and the words after it (`connect ECONNREFUSED 127.0.0.1:7480`, `getaddrinfo ENOTFOUND
- * host`, a TLS error), or the innermost message when no cause carries a code (Bun, Deno, a
- * test's TypeError).
+ * A network error and its causes, outermost first and a few deep, each with the code it carries:
+ * undici's bare `fetch failed`, then what it met (`connect ECONNREFUSED 127.0.0.1:7480`,
+ * `getaddrinfo ENOTFOUND host`, a TLS error). Their messages are the caller's to read: they
+ * name the endpoint's host, which the notifier does not show.
  */
-export function networkFailure(err: unknown): NetworkFailure {
-  let code: string | undefined;
-  let reason = messageOf(err);
-  const parts: string[] = [];
+export function causeChain(err: unknown): Cause[] {
+  const chain: Cause[] = [];
   for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const c = (e as { code?: unknown }).code;
-    const text = messageOf(e);
-    if (typeof c === "string") {
-      code = c;
-      reason = text.includes(c) ? text.slice(text.indexOf(c)) : `${c}: ${text}`;
-    } else if (code === undefined) reason = text;
-    parts.push(typeof c === "string" && !text.includes(c) ? `${text} (${c})` : text);
+    const { code } = e as { code?: unknown };
+    chain.push({ error: e, code: typeof code === "string" ? code : undefined });
   }
-  return { code, reason, message: parts.join(": ") };
+  return chain;
+}
+
+/** The cause that names a network failure: the innermost one with a code (`ECONNREFUSED`); none on Bun, Deno, or for a test's TypeError. */
+export function codedCause(chain: readonly Cause[]): { error: unknown; code: string } | undefined {
+  return chain.filter((c): c is { error: unknown; code: string } => c.code !== undefined).pop();
 }

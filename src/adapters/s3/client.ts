@@ -12,14 +12,13 @@
  */
 
 import { BackupError, messageOf, toAbortedError } from "../../errors.js";
-import { networkFailure } from "../../util/fetch-failure.js";
 import { anySignal } from "../../util/streams.js";
 import { createSigner, type Signer } from "./credentials.js";
 import { parseErrorDocument, S3Error, type S3ErrorDetails } from "./errors.js";
 import { EMPTY_SHA256, sha256Hex } from "./hash.js";
 import type { ResolvedS3Options } from "./options.js";
 import { createRetryPolicy, isRetryable, type RetryPolicy } from "./retry.js";
-import { attemptsMade, lastedFor, networkProblem, Stalled, unreachableFor, waitToRetry, type RetryListener } from "./retry-report.js";
+import { attemptsMade, lastedFor, networkFailure, networkProblem, Stalled, unreachableFor, waitToRetry, type RetryListener } from "./retry-report.js";
 import { readXml, XmlError } from "./xml.js";
 
 interface S3Request {

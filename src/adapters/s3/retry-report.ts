@@ -4,8 +4,9 @@
  * of the retries before it.
  */
 
+import { messageOf } from "../../errors.js";
 import type { RetryNotice } from "../../types.js";
-import { networkFailure } from "../../util/fetch-failure.js";
+import { causeChain, codedCause } from "../../util/fetch-failure.js";
 import type { S3ErrorDetails } from "./errors.js";
 import { formatSpan, type RetryBudget, type RetryPolicy } from "./retry.js";
 
@@ -14,6 +15,25 @@ export type RetryListener = ((notice: RetryNotice) => void) | undefined;
 
 /** An attempt that got no answer, or a body that delivered nothing, for `requestTimeoutMs`: retried as a network failure. */
 export class Stalled extends Error {}
+
+/**
+ * A network failure in a few words, from its code on (`ECONNREFUSED 127.0.0.1:7480`, else the
+ * innermost message), and as every message of its cause chain (`fetch failed: connect
+ * ECONNREFUSED 127.0.0.1:7480`), for a give-up before retries went on for long.
+ */
+export function networkFailure(err: unknown): { code: string | undefined; reason: string; message: string } {
+  const chain = causeChain(err);
+  const coded = codedCause(chain);
+  const message = chain
+    .map(({ error, code }) => {
+      const text = messageOf(error);
+      return code !== undefined && !text.includes(code) ? `${text} (${code})` : text;
+    })
+    .join(": ");
+  if (coded === undefined) return { code: undefined, reason: messageOf(chain.length > 0 ? chain[chain.length - 1]!.error : err), message };
+  const text = messageOf(coded.error);
+  return { code: coded.code, reason: text.includes(coded.code) ? text.slice(text.indexOf(coded.code)) : `${coded.code}: ${text}`, message };
+}
 
 /** What a retry notice says of a network failure: `TIMEOUT` for a stall, else the code its cause chain carries. */
 export function networkProblem(err: unknown): { code: string; reason: string } {
