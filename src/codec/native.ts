@@ -61,9 +61,12 @@ const DECODER_OPTIONS = { chunkSize: 4 * CHUNK_SIZE, readableHighWaterMark: 4 * 
 /**
  * zlib hands output to the main thread every `chunkSize` bytes and its thread waits for each
  * hand-over; at the default 16 KiB that idles the pool (measured: 2 blocks in flight went from
- * ~60 to ~80 MB/s with 256 KiB). A 1 MiB block at gzip -6 fits in one or two such chunks.
+ * ~60 to ~80 MB/s with 256 KiB). A 1 MiB block of a database at gzip -6 or zstd -3 is 300-400 KB,
+ * one such chunk, no concatenation: 256 MiB in blocks, one at a time, zstd -3: 826-893 ms with
+ * 256 KiB, 759-777 ms with 512 KiB (1 MiB: 780-789 ms); the CLI's 512 MiB zstd backup to RGW,
+ * one worker, 3.98-4.02 → 3.75-3.79 s (bench/PROFILE.md).
  */
-const BLOCK_CHUNK = 256 * 1024;
+const BLOCK_CHUNK = 512 * 1024;
 
 /** The native codec, or undefined where the runtime lacks `node:zlib` or `node:crypto`. */
 export async function loadNativeCodec(): Promise<Codec | undefined> {
