@@ -6,7 +6,8 @@
 const CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
 
-function polymod(values: readonly number[]): number {
+/** BIP 173's checksum over the expanded prefix and the data words: 1 when they end in a valid checksum. */
+export function polymod(values: readonly number[]): number {
   let check = 1;
   for (const value of values) {
     const top = check >>> 25;
