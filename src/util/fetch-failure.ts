@@ -3,9 +3,13 @@
  * notifier): whether its answer is worth another attempt, and what its network error met.
  */
 
-/** Answers worth another attempt: the server is failing, overloaded or timed out, and may be back in a moment. */
+/**
+ * Answers worth another attempt: the server is failing, overloaded or timed out, and may be back
+ * in a moment. Not 501 Not Implemented: the server lacks what was asked (S3's answer to a feature
+ * it does not have, a webhook that takes no POST), and says so again on every attempt.
+ */
 export function transientStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
+  return (status >= 500 && status !== 501) || status === 429 || status === 408;
 }
 
 interface Cause {

@@ -173,15 +173,17 @@ describe("notify: delivery never holds up or fails the backup", () => {
     expect(errors[0]!.message).not.toContain("127.0.0.1");
   });
 
-  it("does not retry a 4xx that another attempt would get again", async () => {
+  it.each([404, 501])("does not retry a %i that another attempt would get again", async (status) => {
     const { hits, url } = await endpoint((_q, res) => {
-      res.statusCode = 404;
+      res.statusCode = status;
       res.end();
     });
     const errors: Error[] = [];
     await backupperWith({ url, on: ["success"], onError: (e) => errors.push(e) }).backup();
     await waitFor("the error", () => errors.length === 1);
+    await sleep(400);
     expect(hits).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(new RegExp(`HTTP ${status}`));
   });
 
   it("times out each attempt on a server that never answers; the backup resolved long before", async () => {

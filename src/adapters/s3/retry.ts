@@ -47,9 +47,9 @@ const RETRYABLE_CODES = new Set([
 
 export function isRetryable(status: number | undefined, code: string | undefined): boolean {
   if (code !== undefined && RETRYABLE_CODES.has(code)) return true;
-  // 501 NotImplemented is S3's answer to a feature it lacks, not an outage; a bare 408 (a proxy
-  // or load balancer timing out, without S3's RequestTimeout code) is as transient as the coded one.
-  return status === undefined || (status !== 501 && transientStatus(status));
+  // A bare 408 (a proxy or load balancer timing out, without S3's RequestTimeout code) is as
+  // transient as the coded one.
+  return status === undefined || transientStatus(status);
 }
 
 /** The failures of one request (or of one download's resumes), and how long to wait after each. */
