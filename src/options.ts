@@ -7,7 +7,7 @@ import { COMPRESSIONS, compressionStage, stagesFor } from "./pipeline/stages.js"
 import { resolveNotify, type NotifyOptions, type ResolvedNotify } from "./notify/options.js";
 import { normalizeRetention, type RetentionPolicy } from "./retention/policy.js";
 import type { Source, StorageAdapter } from "./types.js";
-import { wholeNumber } from "./util/whole-number.js";
+import { milliseconds, wholeNumber } from "./util/whole-number.js";
 
 export interface BackupperOptions {
   /** Where backups live. */
@@ -118,13 +118,6 @@ export interface ResolvedBackupperOptions {
   on: BackupHooks;
 }
 
-/** The longest delay a timer takes: a longer one fires at once. */
-const MAX_DELAY_MS = 2_147_483_647;
-
-function duration(option: string, value: unknown, fallback: number, min: number): number {
-  return wholeNumber(option, value, fallback, min, MAX_DELAY_MS, "milliseconds");
-}
-
 function flag(option: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") throw new ConfigError(option, `must be true or false, got ${JSON.stringify(value)}`);
@@ -150,7 +143,7 @@ function resolveLease(value: unknown): { ttl: number } | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { ttl: DEFAULT_LEASE_TTL };
   if (typeof value !== "object" || value === null) throw new ConfigError("lease", `must be true, false or { ttl }, got ${JSON.stringify(value)}`);
-  return { ttl: duration("lease.ttl", (value as { ttl?: unknown }).ttl, DEFAULT_LEASE_TTL, 1000) };
+  return { ttl: milliseconds("lease.ttl", (value as { ttl?: unknown }).ttl, DEFAULT_LEASE_TTL, 1000) };
 }
 
 /** Checked against the range of the chosen compression; a compression without levels (`none`) takes any of gzip's. */
@@ -228,12 +221,12 @@ export function resolveBackupperSettings(options: BackupperSettings, sourceName:
     compressionLevel: level,
     compressionWorkers: workers,
     encryption: resolveEncryption(options.encryption),
-    interval: duration("interval", options.interval, 21_600_000, 1),
-    initialDelay: duration("initialDelay", options.initialDelay, 60_000, 0),
-    drillInterval: options.drillInterval === undefined ? undefined : duration("drillInterval", options.drillInterval, 0, 1),
+    interval: milliseconds("interval", options.interval, 21_600_000, 1),
+    initialDelay: milliseconds("initialDelay", options.initialDelay, 60_000, 0),
+    drillInterval: options.drillInterval === undefined ? undefined : milliseconds("drillInterval", options.drillInterval, 0, 1),
     drillPick: oneOf("drillPick", options.drillPick, ["latest", "random"], "latest"),
     retryFailed: flag("retryFailed", options.retryFailed, true),
-    incompleteGrace: duration("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
+    incompleteGrace: milliseconds("incompleteGrace", options.incompleteGrace, 3_600_000, 0),
     maxRestoreBytes,
     codec: oneOf("codec", options.codec, ["auto", "native", "portable"], "auto"),
     lease: resolveLease(options.lease),

@@ -16,3 +16,11 @@ export function wholeNumber(option: string, value: unknown, fallback: number, mi
   }
   return value;
 }
+
+/** The longest delay a timer takes: a longer one fires at once. */
+const MAX_DELAY_MS = 2_147_483_647;
+
+/** A whole number of milliseconds from `min` up to the longest delay a timer takes, as `wholeNumber` checks it. */
+export function milliseconds(option: string, value: unknown, fallback: number, min: number): number {
+  return wholeNumber(option, value, fallback, min, MAX_DELAY_MS, "milliseconds");
+}

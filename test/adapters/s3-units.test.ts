@@ -63,6 +63,8 @@ describe("options", () => {
     [{ ...base, retryFor: 1.5 }, "retryFor"],
     [{ ...base, retry: { baseDelayMs: -1 } }, "retry.baseDelayMs"],
     [{ ...base, fetch: "fetch" }, "fetch"],
+    [{ ...base, requestTimeoutMs: 0 }, "requestTimeoutMs"],
+    [{ ...base, requestTimeoutMs: 2 ** 31 }, "requestTimeoutMs"],
   ])("rejects %# naming the option", (opts, option) => {
     expect(configError(opts).option).toBe(option);
   });

@@ -4,7 +4,7 @@
  */
 
 import { ConfigError } from "../../errors.js";
-import { wholeNumber } from "../../util/whole-number.js";
+import { milliseconds, wholeNumber } from "../../util/whole-number.js";
 import type { S3CredentialProvider, S3Credentials } from "./credentials.js";
 import { md5Base64 } from "./hash.js";
 import type { RetryOptions } from "./retry.js";
@@ -217,7 +217,7 @@ export function resolveS3Options(opts: S3AdapterOptions): ResolvedS3Options {
     retry,
     fetch: fetchFn,
     credentialRefreshMarginMs: wholeNumber("credentialRefreshMarginMs", opts.credentialRefreshMarginMs, 5 * 60_000, 0),
-    requestTimeoutMs: wholeNumber("requestTimeoutMs", opts.requestTimeoutMs, 120_000, 1, 2_147_483_647),
+    requestTimeoutMs: milliseconds("requestTimeoutMs", opts.requestTimeoutMs, 120_000, 1),
     objectLock: resolveObjectLock(opts.objectLock),
     ...resolveEncryption(opts),
   };
