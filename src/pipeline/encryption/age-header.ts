@@ -5,7 +5,9 @@
  * age-encryption: its import and its first X25519 in JavaScript cost a backup 80-90 ms on Node 24
  * (bench/PROFILE.md, "Encryption"), a quarter of a 64 MiB zstd backup. Every other recipient (a
  * passphrase, a post-quantum key) stays age-encryption's. Like age-payload.ts this module imports
- * nothing of the library's, so bundlers keep it out of a backupper without encryption.
+ * nothing of the library's, so bundlers keep it out of a backupper without encryption: with
+ * util/streams' `concat` instead of the few `set` calls here, esbuild split that module into a
+ * chunk of its own and the eager bundle grew by 313 bytes (bench/bundle-size.mjs).
  */
 import { bech32Decode } from "./bech32.js";
 
