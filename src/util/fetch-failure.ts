@@ -5,7 +5,8 @@
 
 /**
  * Answers worth another attempt: the server is failing, overloaded or timed out, and may be back
- * in a moment. Not 501 Not Implemented: the server lacks what was asked (S3's answer to a feature
+ * in a moment: a bare 408 too (a proxy or load balancer timing out, without S3's RequestTimeout
+ * code). Not 501 Not Implemented: the server lacks what was asked (S3's answer to a feature
  * it does not have, a webhook that takes no POST), and says so again on every attempt.
  */
 export function transientStatus(status: number): boolean {
@@ -32,7 +33,7 @@ export function causeChain(err: unknown): Cause[] {
   return chain;
 }
 
-/** The cause that names a network failure: the innermost one with a code (`ECONNREFUSED`); none on Bun, Deno, or for a test's TypeError. */
+/** The cause that names a network failure: the innermost one with a code (`ECONNREFUSED`; a runtime's own, such as Bun's, where its fetch error carries one); none for a test's TypeError. */
 export function codedCause(chain: readonly Cause[]): { error: unknown; code: string } | undefined {
   return chain.filter((c): c is { error: unknown; code: string } => c.code !== undefined).pop();
 }

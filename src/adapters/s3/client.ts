@@ -81,7 +81,6 @@ function amzDate(ms: number): string {
 /** An error document's Code, Message and RequestId come first; the rest of a body is not read. */
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** A failed answer: what its error document in `text` says (else `message`), and its request id. */
 /** Reads nothing of an answer whose body carries nothing we use, so the connection is freed at once. */
 export async function drain(res: Response): Promise<void> {
   await res.body?.cancel();
@@ -93,6 +92,7 @@ export async function etagOf(res: Response): Promise<string | undefined> {
   return res.headers.get("etag") ?? undefined;
 }
 
+/** A failed answer: what its error document in `text` says (else `message`), and its request id. */
 export function responseFailure(res: Response, text: string, message?: string): ResponseFailure {
   const doc = parseErrorDocument(text);
   return new ResponseFailure(

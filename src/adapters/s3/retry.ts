@@ -47,8 +47,6 @@ const RETRYABLE_CODES = new Set([
 
 export function isRetryable(status: number | undefined, code: string | undefined): boolean {
   if (code !== undefined && RETRYABLE_CODES.has(code)) return true;
-  // A bare 408 (a proxy or load balancer timing out, without S3's RequestTimeout code) is as
-  // transient as the coded one.
   return status === undefined || transientStatus(status);
 }
 
