@@ -4,10 +4,9 @@
  * where it came from, exit 2; unset leaves the library's default cap.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/errors.js";
 import { UsageError } from "../../src/cli/args.js";
 import { backupperSettings, type Env } from "../../src/cli/config.js";
-import { config, failure } from "../helpers/cli-config.js";
+import { config, configError, failure } from "../helpers/cli-config.js";
 import { EXIT_CODES, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { helpText } from "../../src/cli/help.js";
 
@@ -46,10 +45,9 @@ describe("--max-restore-bytes / BACKUP_MAX_RESTORE_BYTES", () => {
         [RESTORE, { ...ENV, BACKUP_MAX_RESTORE_BYTES: value }, "BACKUP_MAX_RESTORE_BYTES"],
         [[...RESTORE, `--max-restore-bytes=${value}`], { ...ENV, BACKUP_MAX_RESTORE_BYTES: "1GiB" }, "--max-restore-bytes"],
       ] as const) {
-        const error = failure([...argv], env);
-        expect(error).toBeInstanceOf(ConfigError);
-        expect((error as ConfigError).option).toBe(from);
-        expect((error as ConfigError).message).toMatch(new RegExp(`^${from}: must be bytes or a size such as 512MiB`));
+        const error = configError([...argv], env);
+        expect(error.option).toBe(from);
+        expect(error.message).toMatch(new RegExp(`^${from}: must be bytes or a size such as 512MiB`));
         expect(exitCodeOf(error)).toBe(EXIT_CODES.USAGE);
       }
     },

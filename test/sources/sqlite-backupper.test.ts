@@ -68,7 +68,7 @@ for (const via of ["its own connection (the check on a worker thread, while the 
   });
 }
 
-it("streams a snapshot before its check on a worker thread is done, and ends the stream only once the check passed", async () => {
+it("hands over the snapshot while its check runs on a worker thread, and fails its stream with the worker's quick_check failure", async () => {
   const path = join(dir, "bad.db");
   violatingDatabase(path);
   // The snapshot is handed over while the check runs, so the failure arrives on the stream, not from snapshot().
