@@ -112,8 +112,10 @@ describeRgw("encrypted backups on Ceph RGW", () => {
       };
       const [binary, ...args] = [...runtime.argv({ ts: true, allow: ["--allow-env", "--allow-net", "--allow-read", "--allow-sys"] }), CHILD, source, compression, recipient];
       const { stdout } = await promisify(execFile)(binary!, args, { cwd: ROOT, env });
-      const made = JSON.parse(stdout.trim().split("\n").pop()!) as { key: string; codec: string };
+      const made = JSON.parse(stdout.trim().split("\n").pop()!) as { key: string; codec: string; runtime: string; header: string };
       expect(made.key).toMatch(compression === "gzip" ? /\.db\.gz\.age$/ : /\.db\.zst\.age$/);
+      expect(made.runtime.startsWith(runtime.reports)).toBe(true);
+      expect(made).toMatchObject({ codec: "native", header: runtime.id === "bun" ? "age-encryption" : "node:crypto" });
 
       const fetched = join(dir, `cp-${compression}-${runtime.id}.age`);
       execFileSync(AWS, ["s3", "cp", `s3://${t.bucket}/${made.key}`, fetched, "--endpoint-url", server.endpoint, "--region", server.region, "--no-progress"], {

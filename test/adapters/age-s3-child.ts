@@ -2,9 +2,14 @@
 // which Node 20 cannot write) and Bun (gzip):
 //   <node> --import tsx test/adapters/age-s3-child.ts <source file> <compression> <recipient>
 // with S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY set. Backs the
-// file up, encrypted to the recipient, through the S3 adapter; prints one JSON line with the key
-// and the codec, so the test can fetch the object with `aws s3 cp` and undo it with the real tools.
+// file up, encrypted to the recipient, through the S3 adapter; prints one JSON line with the key,
+// the codec, the runtime and who could write the age header here (node:crypto where it has the
+// payload cipher and X25519, as src/pipeline/encryption/age.ts decides, else age-encryption), so
+// the test can fetch the object with `aws s3 cp` and undo it with the real tools.
+import * as nodeCrypto from "node:crypto";
 import { s3Adapter } from "../../src/adapters/s3.js";
+import { x25519HeaderOn } from "../../src/pipeline/encryption/age-header.js";
+import { nativePayloadOn } from "../../src/pipeline/encryption/age-payload.js";
 import { fileSource } from "../../src/fs.js";
 import { createBackupper } from "../../src/index.js";
 
@@ -19,4 +24,7 @@ const adapter = s3Adapter({
   forcePathStyle: true,
 });
 const info = await createBackupper({ adapter, source: fileSource(file, { name: `cp-${compression}` }), compression, encryption: { recipients: [recipient] } }).backup();
-console.log(JSON.stringify({ key: info.key, codec: info.codec, runtime: process.version }));
+const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+const runtime = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${process.version}`;
+const header = nativePayloadOn(nodeCrypto) && x25519HeaderOn(nodeCrypto) ? "node:crypto" : "age-encryption";
+console.log(JSON.stringify({ key: info.key, codec: info.codec, runtime, header }));
