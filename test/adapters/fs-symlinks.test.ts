@@ -18,6 +18,7 @@ import { fsAdapter } from "../../src/adapters/fs.js";
 import { BackupError, bytesSource, createBackupper } from "../../src/index.js";
 import type { StorageAdapter } from "../../src/types.js";
 import { ledger } from "../reliability/ledger.js";
+import { describeUnless } from "../helpers/skips.js";
 import { listAll, readAll } from "./conformance.js";
 
 const log = ledger(import.meta.filename);
@@ -34,8 +35,7 @@ function swapperMissing(): string | undefined {
 }
 const missing = swapperMissing();
 if (missing !== undefined && process.env.CI === "true") throw new Error(`the fs symlink race test must run in CI: ${missing}`);
-const describeRace = missing === undefined ? describe : describe.skip;
-if (missing !== undefined) describe.skip(`fs symlink race: NOT RUN, ${missing}`, () => undefined);
+const describeRace = describeUnless(missing, "fs symlink race");
 
 /** Every file and directory under `path`, relative to it. */
 async function tree(path: string): Promise<string[]> {
@@ -342,8 +342,7 @@ describe("fs adapter: <root>/backups is a link to another folder of the root", (
   });
 });
 
-const describeLinux = process.platform === "linux" ? describe : describe.skip;
-if (process.platform !== "linux") describe.skip(`fs adapter descriptors: NOT RUN, /proc/self/fd is Linux-only`, () => undefined);
+const describeLinux = describeUnless(process.platform === "linux" ? undefined : "/proc/self/fd is Linux-only", "fs adapter descriptors");
 
 describeLinux("fs adapter: descriptors", () => {
   it("closes every directory and file it opens, on success, refusal, absence and an abandoned read", async () => {

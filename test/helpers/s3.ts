@@ -8,10 +8,11 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
-import { describe, inject, it } from "vitest";
+import { inject, type describe } from "vitest";
 import { s3Adapter, type S3AdapterOptions } from "../../src/adapters/s3.js";
 import type { StorageAdapter } from "../../src/types.js";
 import type { S3TestServer } from "../setup/s3-context.js";
+import { describeUnless } from "./skips.js";
 
 export type S3ServerName = "rgw" | "s3rver";
 export type { S3TestServer };
@@ -22,18 +23,9 @@ export function rgwUnavailable(): string | undefined {
   return "unavailable" in state ? state.unavailable : undefined;
 }
 
-/**
- * `describe` for a file's suites on Ceph RGW, or where RGW is unavailable `describe.skip`, with
- * one more skipped test named `<what>: NOT RUN, <reason>`: a test, because vitest lists no empty
- * suite, so a run without RGW shows it in its counts and under `--reporter verbose`. Unavailable
- * never reaches here under CI=true: the global setup (test/setup/s3.ts) fails the run first.
- * Call it once a file.
- */
+/** `describeUnless` for a file's suites on Ceph RGW. Unavailable never reaches here under CI=true: the global setup (test/setup/s3.ts) fails the run first. */
 export function rgwDescribe(what: string): typeof describe.skip {
-  const missing = rgwUnavailable();
-  if (missing === undefined) return describe;
-  it.skip(`${what}: NOT RUN, ${missing}`);
-  return describe.skip;
+  return describeUnless(rgwUnavailable(), what);
 }
 
 /**
