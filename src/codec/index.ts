@@ -10,7 +10,7 @@
 
 import { ConfigError } from "../errors.js";
 import { builtinModule } from "./builtin.js";
-import { loadNativeCodec } from "./native.js";
+import { loadNativeCodec, writesZstd } from "./native.js";
 export type { Codec, CodecPreference } from "./types.js";
 import type { Codec, CodecPreference } from "./types.js";
 
@@ -46,7 +46,7 @@ async function pickCodec(prefer: CodecPreference): Promise<Codec> {
  * once; a runtime without `getBuiltinModule` (Node < 20.16) has no zstd anyway.
  */
 export function canWriteZstd(prefer: CodecPreference): boolean {
-  return prefer !== "portable" && typeof builtinModule<{ zstdCompress?: unknown }>("node:zlib")?.zstdCompress === "function";
+  return prefer !== "portable" && writesZstd(builtinModule("node:zlib"));
 }
 
 /** True when `head` starts with the gzip magic bytes `1f 8b`. */

@@ -114,11 +114,17 @@ function onThreadPool(compress: (buf: Uint8Array, options: ZlibOptions, callback
   );
 }
 
+/** Whether `zlib` has what the zstd writer uses: the compressor and its level and checksum parameters. */
+export function writesZstd(zlib: Pick<ZlibModule, "zstdCompress" | "constants"> | undefined): boolean {
+  return typeof zlib?.zstdCompress === "function" && zlib.constants?.ZSTD_c_compressionLevel !== undefined && zlib.constants.ZSTD_c_checksumFlag !== undefined;
+}
+
 /** Where `node:zlib` compresses zstd, the codec's `zstd` writer; elsewhere none. */
 function zstdWriter(zlib: ZlibModule): Pick<Codec, "zstd"> {
-  const { zstdCompress, constants } = zlib;
-  const { ZSTD_c_compressionLevel: LEVEL, ZSTD_c_checksumFlag: CHECKSUM } = constants;
-  if (!zstdCompress || LEVEL === undefined || CHECKSUM === undefined) return {};
+  if (!writesZstd(zlib)) return {};
+  const zstdCompress = zlib.zstdCompress!;
+  const LEVEL = zlib.constants.ZSTD_c_compressionLevel!;
+  const CHECKSUM = zlib.constants.ZSTD_c_checksumFlag!;
   // The content checksum, as the `zstd` CLI writes it, lets `zstd -d` and `zstd -t` check a downloaded object on their own.
   // Not ZSTD_c_nbWorkers (a stream with it failed with ERR_STREAM_PUSH_AFTER_EOF on Node 24.21): blocks run in parallel instead.
   const params = (level?: number) => ({ [LEVEL]: zstdLevel(level), [CHECKSUM]: 1 });

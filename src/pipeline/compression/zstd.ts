@@ -25,7 +25,7 @@ export const zstd: Stage = {
   encode(codec, { compressionLevel: level, compressionWorkers: workers }) {
     // `unwritable` refused this configuration at createBackupper.
     const writer = codec.zstd!;
-    return parallelBlocks((block) => writer.block(block, { level }), { workers: Math.max(1, workers) });
+    return parallelBlocks((block) => writer.block(block, { level }), { workers });
   },
   decode: (codec) => codec.unzstd(),
 };
