@@ -50,7 +50,7 @@ export interface NativePayload {
   decrypt(decrypter: Decrypter, input: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>>;
   /**
    * Encrypts a stream into an age file: `prefix` (the header and the payload nonce, as
-   * `age-encryption` wrote them for `fileKey`) first, then the sealed chunks.
+   * `age-encryption` or ./age-header.ts wrote them for `fileKey`) first, then the sealed chunks.
    */
   seal(fileKey: Uint8Array, prefix: Uint8Array): TransformStream<Uint8Array, Uint8Array>;
   /**

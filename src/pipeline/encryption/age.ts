@@ -20,26 +20,19 @@ const NO_MATCH = "no identity matched any of the file's recipients";
 /** Bytes of the compressor's output taken before the header is ready, whatever its chunks' size. */
 const AHEAD = { highWaterMark: 2 * 1024 * 1024, size: (chunk: Uint8Array) => chunk.byteLength };
 
-interface Native {
-  payload: NativePayload;
-  /** Undefined where `node:crypto` has no X25519. */
-  header: HeaderWriter | undefined;
-}
-
-let native: Promise<Native | undefined> | undefined;
+let payload: Promise<NativePayload | undefined> | undefined;
+let header: Promise<HeaderWriter | undefined> | undefined;
 
 /**
- * The native payload cipher, and header writer, when the codec is native and the runtime has the
- * cipher (`codec: "portable"` keeps everything in age-encryption). Chunks of their own, like
- * age-encryption: a bundle without encryption does not carry them.
+ * The native payload cipher when the codec is native and the runtime has one (`codec: "portable"`
+ * keeps everything in age-encryption). Its own chunk, like age-encryption: a bundle without
+ * encryption does not carry it.
  */
-const nativeAge = (codec: Codec): Promise<Native | undefined> | undefined =>
-  codec.name === "native"
-    ? (native ??= Promise.all([loadBuiltin("node:crypto"), import("./age-payload.js"), import("./age-header.js")]).then(([crypto, { nativePayloadOn }, { x25519HeaderOn }]) => {
-        const payload = nativePayloadOn(crypto);
-        return payload && { payload, header: x25519HeaderOn(crypto) };
-      }))
-    : undefined;
+const nativePayload = (codec: Codec) =>
+  codec.name === "native" ? (payload ??= Promise.all([loadBuiltin("node:crypto"), import("./age-payload.js")]).then(([crypto, { nativePayloadOn }]) => nativePayloadOn(crypto))) : undefined;
+
+/** The native header writer, where `node:crypto` has X25519: loaded by the first encrypted backup, never by a restore. */
+const nativeHeader = () => (header ??= Promise.all([loadBuiltin("node:crypto"), import("./age-header.js")]).then(([crypto, { x25519HeaderOn }]) => x25519HeaderOn(crypto)));
 
 export const age: Stage = {
   name: "age",
@@ -54,14 +47,14 @@ export const age: Stage = {
     const ahead = new TransformStream<Uint8Array, Uint8Array>(undefined, AHEAD);
     const sealed = transformOf(async (input) => {
       // A passphrase's file key never reaches a recipient: getting it back would cost a second scrypt (~1 s), more than the portable payload of most backups.
-      const fast = encryption.passphrase === undefined ? await nativeAge(codec) : undefined;
-      const header = fast?.header?.(encryption.recipients);
-      if (header) return input.pipeThrough(fast!.payload.seal(header.fileKey, header.prefix));
+      const cipher = encryption.passphrase === undefined ? await nativePayload(codec) : undefined;
+      const written = cipher && (await nativeHeader())?.(encryption.recipients);
+      if (written) return input.pipeThrough(cipher.seal(written.fileKey, written.prefix));
       const { Encrypter } = await import("age-encryption");
       const encrypter = new Encrypter();
       if (encryption.passphrase !== undefined) encrypter.setPassphrase(encryption.passphrase);
       for (const recipient of encryption.recipients) encrypter.addRecipient(recipient);
-      return fast?.payload.encrypt(encrypter, input) ?? encrypter.encrypt(input);
+      return cipher?.encrypt(encrypter, input) ?? encrypter.encrypt(input);
     });
     return { writable: ahead.writable, readable: ahead.readable.pipeThrough(sealed) };
   },
@@ -84,7 +77,7 @@ export const age: Stage = {
       for (const identity of encryption.identities) decrypter.addIdentity(identity);
       if (encryption.passphrase !== undefined) decrypter.addPassphrase(encryption.passphrase);
       try {
-        return await ((await nativeAge(codec))?.payload.decrypt(decrypter, input) ?? decrypter.decrypt(input));
+        return await ((await nativePayload(codec))?.decrypt(decrypter, input) ?? decrypter.decrypt(input));
       } catch (error) {
         if ((error as Error | undefined)?.message !== NO_MATCH) throw error;
         throw new DecryptionError(key, passphraseEncrypted ? "wrong-passphrase" : "wrong-identity", { cause: error });
