@@ -111,9 +111,11 @@ export async function takeLease(
   const renewOnce = async (): Promise<void> => {
     if (loss.signal.aborted || stopped) return;
     const now = Date.now();
+    const limit = Math.max(0, Math.floor(expires - now - ttl / 10));
+    const timeout = AbortSignal.timeout(limit);
     try {
       const next = recordAt(now, now + ttl);
-      const attempt = await write(next, { ifMatch: etag! }, AbortSignal.timeout(Math.max(0, Math.floor(expires - now - ttl / 10))));
+      const attempt = await write(next, { ifMatch: etag! }, timeout);
       if (attempt.etag === undefined) {
         const by = attempt.seen?.record;
         lose(by ? `it was taken over${by.host ? ` by ${by.host}` : ""}` : "it was removed");
@@ -125,7 +127,8 @@ export async function takeLease(
     } catch (error) {
       failure = error;
       // Still ours until `expires`: another attempt may get through, unless it would come too late.
-      if (expires - Date.now() <= ttl / 3) lose(`it could not be renewed before it expired (${messageOf(error)})`, error);
+      const why = timeout.aborted ? `no answer within ${limit} ms` : messageOf(error);
+      if (expires - Date.now() <= ttl / 3) lose(`it could not be renewed before it expired (${why})`, error);
     }
   };
   const renew = () => (chain = chain.then(renewOnce));

@@ -3,8 +3,8 @@
  * instead of before it: the drivers are synchronous, and on the thread that streams the
  * backup `quick_check` would stop the upload for its whole run (0.35 s of a 512 MiB backup
  * that takes 3-4 s, bench/PROFILE.md). The worker loads the runtime's own driver by the module
- * the source loaded it from; where it cannot (no worker threads, a module it cannot import),
- * `checkOnThread` says so and the caller checks on its own thread, as before.
+ * the source loaded it from; where it cannot (a worker that does not start, a module it cannot
+ * import), `checkOnThread` says so and the caller checks on its own thread, as before.
  */
 import { Worker } from "node:worker_threads";
 import { messageOf } from "../../errors.js";
