@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryAdapter } from "../../src/adapters/memory.js";
 import { canWriteZstd, getCodec } from "../../src/codec/index.js";
+import { writesZstd } from "../../src/codec/native.js";
 import { ConfigError, CorruptDataError } from "../../src/errors.js";
 import { encodeMeta, parseMeta } from "../../src/format/meta.js";
 import { fileSource } from "../../src/fs.js";
@@ -92,6 +93,15 @@ describe("choosing zstd where it cannot be written", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).option).toBe("compression");
+  });
+
+  it("a node:zlib is taken to write zstd only with the compressor and both parameters the writer sets", () => {
+    const zstdCompress = () => undefined;
+    expect(writesZstd({ zstdCompress, constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 } })).toBe(true);
+    expect(writesZstd({ zstdCompress, constants: { ZSTD_c_compressionLevel: 100 } })).toBe(false);
+    expect(writesZstd({ zstdCompress, constants: {} })).toBe(false);
+    expect(writesZstd({ constants: { ZSTD_c_compressionLevel: 100, ZSTD_c_checksumFlag: 201 } })).toBe(false);
+    expect(writesZstd(undefined)).toBe(false);
   });
 
   it("zstd levels are 1-19 and gzip's stay 0-9", () => {
